@@ -1,0 +1,200 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/koehq/koe"
+)
+
+// Config is the service's configuration, read from the environment
+// (CONTRACT.md lists the variables). Zero values never reach the code:
+// loadConfig fills defaults and Validate names the first bad variable.
+type Config struct {
+	Addr       string   // KOE_ADDR
+	Store      string   // KOE_STORE: sqlite:PATH or redis://…
+	DataDir    string   // KOE_DATA_DIR
+	AdminToken string   // KOE_ADMIN_TOKEN
+	Lang       koe.Lang // KOE_LANG
+
+	LINEChannelSecret string // LINE_CHANNEL_SECRET
+	LINEAccessToken   string // LINE_CHANNEL_ACCESS_TOKEN
+	LINEAPIBaseURL    string // LINE_API_BASE_URL
+	LINEDataBaseURL   string // LINE_DATA_API_BASE_URL
+
+	SlackSigningSecret string // SLACK_SIGNING_SECRET
+	SlackBotToken      string // SLACK_BOT_TOKEN
+	SlackAPIURL        string // SLACK_API_URL
+
+	Classifier string // KOE_CLASSIFIER: embedded or openai
+
+	AccidentPhone string // KOE_ACCIDENT_PHONE: the accident desk customers are told to call
+	InquiryPhone  string // KOE_INQUIRY_PHONE: the customer desk customers are told to call
+
+	RedisPrefix     string        // KOE_REDIS_PREFIX: key prefix in a shared Redis
+	RedisShards     int           // KOE_REDIS_INBOX_SHARDS: inbox shards (hash slots) in Redis
+	Workers         int           // KOE_WORKERS: events processed at once
+	LeaseTTL        time.Duration // KOE_LEASE_TTL: how long a claimed event is reserved
+	HandleTimeout   time.Duration // KOE_HANDLE_TIMEOUT: bound on processing one event
+	SessionIdle     time.Duration // KOE_SESSION_IDLE: idle expiry of conversations
+	WebhookMaxBytes int64         // KOE_WEBHOOK_MAX_BYTES
+	ShutdownTimeout time.Duration // KOE_SHUTDOWN_TIMEOUT
+	LogLevel        slog.Level    // KOE_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // KOE_LOG_FORMAT: json or text
+}
+
+// ConfigError names the environment variable whose value is wrong.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Var, e.Reason) }
+
+// loadConfig reads the environment through getenv, applying defaults. Values
+// that do not parse are reported by name.
+func loadConfig(getenv func(string) string) (Config, error) {
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Addr:               env("KOE_ADDR", ":8080"),
+		Store:              env("KOE_STORE", "sqlite:./koe-data/koe.db"),
+		DataDir:            env("KOE_DATA_DIR", "./koe-data"),
+		AdminToken:         getenv("KOE_ADMIN_TOKEN"),
+		LINEChannelSecret:  getenv("LINE_CHANNEL_SECRET"),
+		LINEAccessToken:    getenv("LINE_CHANNEL_ACCESS_TOKEN"),
+		LINEAPIBaseURL:     env("LINE_API_BASE_URL", "https://api.line.me"),
+		LINEDataBaseURL:    env("LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
+		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
+		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
+		SlackAPIURL:        env("SLACK_API_URL", "https://slack.com/api/"),
+		Classifier:         env("KOE_CLASSIFIER", "embedded"),
+		LogFormat:          env("KOE_LOG_FORMAT", "json"),
+		RedisPrefix:        env("KOE_REDIS_PREFIX", "koe"),
+		AccidentPhone:      getenv("KOE_ACCIDENT_PHONE"),
+		InquiryPhone:       getenv("KOE_INQUIRY_PHONE"),
+	}
+	var errs []error
+	lang, ok := koe.ParseLang(env("KOE_LANG", "ja"))
+	if !ok {
+		errs = append(errs, &ConfigError{"KOE_LANG", "want ja or en"})
+	}
+	c.Lang = lang
+
+	intVar := func(name string, def int) int {
+		s := env(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			errs = append(errs, &ConfigError{name, "not a whole number"})
+		}
+		return n
+	}
+	durVar := func(name string, def time.Duration) time.Duration {
+		s := env(name, def.String())
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			errs = append(errs, &ConfigError{name, "not a duration such as 30m or 10s"})
+		}
+		return d
+	}
+	c.Workers = intVar("KOE_WORKERS", 32)
+	c.RedisShards = intVar("KOE_REDIS_INBOX_SHARDS", 1)
+	c.WebhookMaxBytes = int64(intVar("KOE_WEBHOOK_MAX_BYTES", 1<<20))
+	c.SessionIdle = durVar("KOE_SESSION_IDLE", 30*time.Minute)
+	c.LeaseTTL = durVar("KOE_LEASE_TTL", 2*time.Minute)
+	c.HandleTimeout = durVar("KOE_HANDLE_TIMEOUT", 60*time.Second)
+	c.ShutdownTimeout = durVar("KOE_SHUTDOWN_TIMEOUT", 30*time.Second)
+	if err := c.LogLevel.UnmarshalText([]byte(env("KOE_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, &ConfigError{"KOE_LOG_LEVEL", "want debug, info, warn or error"})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that parsed but make no sense, naming the variable.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return &ConfigError{"KOE_ADDR", "want host:port such as :8080"}
+	}
+	if _, _, err := storeKind(c.Store); err != nil {
+		return &ConfigError{"KOE_STORE", err.Error()}
+	}
+	for _, u := range []struct{ name, value string }{
+		{"LINE_API_BASE_URL", c.LINEAPIBaseURL},
+		{"LINE_DATA_API_BASE_URL", c.LINEDataBaseURL},
+		{"SLACK_API_URL", c.SlackAPIURL},
+	} {
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return &ConfigError{u.name, "want an http(s) URL"}
+		}
+	}
+	if !strings.HasSuffix(c.SlackAPIURL, "/") {
+		return &ConfigError{"SLACK_API_URL", "must end with a slash"}
+	}
+	if (c.LINEChannelSecret == "") != (c.LINEAccessToken == "") {
+		name := "LINE_CHANNEL_ACCESS_TOKEN"
+		if c.LINEChannelSecret == "" {
+			name = "LINE_CHANNEL_SECRET"
+		}
+		return &ConfigError{name, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither"}
+	}
+	switch c.Classifier {
+	case "embedded", "openai":
+	default:
+		return &ConfigError{"KOE_CLASSIFIER", "want embedded or openai"}
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return &ConfigError{"KOE_LOG_FORMAT", "want json or text"}
+	}
+	switch {
+	case c.Workers < 1 || c.Workers > 4096:
+		return &ConfigError{"KOE_WORKERS", "want 1 to 4096"}
+	case c.WebhookMaxBytes < 1024:
+		return &ConfigError{"KOE_WEBHOOK_MAX_BYTES", "want at least 1024"}
+	case c.SessionIdle < time.Minute:
+		return &ConfigError{"KOE_SESSION_IDLE", "want at least 1m"}
+	case c.ShutdownTimeout <= 0:
+		return &ConfigError{"KOE_SHUTDOWN_TIMEOUT", "want a positive duration"}
+	case c.HandleTimeout < time.Second:
+		return &ConfigError{"KOE_HANDLE_TIMEOUT", "want at least 1s"}
+	case c.LeaseTTL <= c.HandleTimeout:
+		return &ConfigError{"KOE_LEASE_TTL", "must be longer than KOE_HANDLE_TIMEOUT"}
+	case c.RedisShards < 1 || c.RedisShards > 1024:
+		return &ConfigError{"KOE_REDIS_INBOX_SHARDS", "want 1 to 1024"}
+	case c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} "):
+		return &ConfigError{"KOE_REDIS_PREFIX", "want a non-empty prefix without braces or spaces"}
+	}
+	return nil
+}
+
+// storeKind splits KOE_STORE into "sqlite" with a path or "redis" with the URL.
+func storeKind(s string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		path := strings.TrimPrefix(s, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("want sqlite:PATH")
+		}
+		return "sqlite", path, nil
+	case strings.HasPrefix(s, "redis://"), strings.HasPrefix(s, "rediss://"):
+		if _, err := url.Parse(s); err != nil {
+			return "", "", errors.New("not a valid redis:// URL")
+		}
+		return "redis", s, nil
+	}
+	return "", "", errors.New("want sqlite:PATH or redis://host:port/db")
+}
