@@ -81,9 +81,12 @@ type Party struct {
 	Insurer string `json:"insurer,omitempty"`
 }
 
-// Photo is a picture the customer sent, kept under KOE_DATA_DIR.
+// Photo is a picture the customer sent, kept under KOE_DATA_DIR. A picture
+// that could not be fetched yet has only its ContentID (the channel's id,
+// e.g. LINE's message id) and no Path.
 type Photo struct {
-	Path        string `json:"path"` // relative to the data dir
+	Path        string `json:"path,omitempty"` // relative to the data dir
+	ContentID   string `json:"contentId,omitempty"`
 	ContentType string `json:"contentType"`
 	Size        int64  `json:"size"`
 }

@@ -80,6 +80,8 @@ type SessionStore interface {
 type Store interface {
 	Inbox
 	SessionStore
+	ReportStore
+	Queue
 	// Ping returns nil when the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; in-flight writes are finished.

@@ -64,6 +64,11 @@ type Image struct {
 	Path      string `json:"path,omitempty"`
 }
 
+// LocalContentPrefix starts a content id that names a file on this machine
+// rather than content held by a channel (the console's /image PATH becomes
+// "file:PATH").
+const LocalContentPrefix = "file:"
+
 // Sticker is a LINE sticker; Keywords are LINE's hints of its meaning.
 type Sticker struct {
 	PackageID string   `json:"packageId"`

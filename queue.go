@@ -32,9 +32,9 @@ type Queue interface {
 	// Enqueue durably adds the jobs; a job whose ID is pending or was
 	// completed within DedupeWindow is skipped. It returns how many were new.
 	Enqueue(ctx context.Context, jobs ...Job) (int, error)
-	// Claim leases up to max ready jobs for consumer for ttl. A job whose
+	// ClaimJobs leases up to max ready jobs for consumer for ttl. A job whose
 	// lease ran out is handed out again with a higher Attempt.
-	Claim(ctx context.Context, consumer string, max int, ttl time.Duration) ([]JobDelivery, error)
+	ClaimJobs(ctx context.Context, consumer string, max int, ttl time.Duration) ([]JobDelivery, error)
 	// Complete removes a finished job. ErrConflict if the lease was lost.
 	Complete(ctx context.Context, d JobDelivery) error
 	// Retry makes the job claimable again after delay. ErrConflict if the

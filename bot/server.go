@@ -12,27 +12,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// ServerConfig lists what the HTTP surface serves. Nil handlers leave their
-// routes out (a disabled channel answers 404).
+// ServerConfig lists what the HTTP surface serves besides health,
+// readiness and metrics.
 type ServerConfig struct {
-	LINEWebhook http.Handler
+	// Routes are mounted as given (http.ServeMux patterns): the webhooks of
+	// the enabled channels (wrapped in CountRequests) and the admin API. A
+	// disabled channel's route is absent and answers 404.
+	Routes map[string]http.Handler
 	// Ready reports whether the service can do its work (store reachable,
 	// workers running); /readyz answers 503 with the error otherwise.
 	Ready    func(ctx context.Context) error
 	Gatherer prometheus.Gatherer
-	Metrics  *Metrics // counts webhook requests by route and status
 	Logger   *slog.Logger
-	// Extra mounts more routes ("GET /api/v1/…" patterns of http.ServeMux).
-	Extra map[string]http.Handler
 }
 
 // NewServer returns the service's HTTP handler: webhooks, health, readiness
 // and metrics.
 func NewServer(cfg ServerConfig) http.Handler {
 	mux := http.NewServeMux()
-	if cfg.LINEWebhook != nil {
-		mux.Handle("/webhooks/line", countRequests(cfg.Metrics, "/webhooks/line", cfg.LINEWebhook))
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -50,14 +47,15 @@ func NewServer(cfg ServerConfig) http.Handler {
 	if cfg.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
-	for pattern, h := range cfg.Extra {
+	for pattern, h := range cfg.Routes {
 		mux.Handle(pattern, h)
 	}
 	return mux
 }
 
-// countRequests records each request's final status under route.
-func countRequests(m *Metrics, route string, next http.Handler) http.Handler {
+// CountRequests records each request's final status under route in
+// m.WebhookRequests.
+func CountRequests(m *Metrics, route string, next http.Handler) http.Handler {
 	if m == nil {
 		return next
 	}

@@ -38,7 +38,7 @@ const (
 // the catalogue; every label of a cmd.* catalogue key is accepted as well.
 var commandWords = map[string]command{
 	"メニュー": cmdMenu, "menu": cmdMenu, "めにゅー": cmdMenu,
-	"やめる": cmdCancel, "止める": cmdCancel, "キャンセル": cmdCancel, "中止": cmdCancel, "cancel": cmdCancel, "stop": cmdCancel,
+	"やめる": cmdCancel, "止める": cmdCancel, "キャンセル": cmdCancel, "中止": cmdCancel, "中止する": cmdCancel, "cancel": cmdCancel, "stop": cmdCancel, "discard": cmdCancel,
 	"戻る": cmdBack, "もどる": cmdBack, "back": cmdBack,
 	"ヘルプ": cmdHelp, "help": cmdHelp, "使い方": cmdHelp, "?": cmdHelp,
 	"日本語": cmdJapanese, "japanese": cmdJapanese, "にほんご": cmdJapanese,
@@ -123,6 +123,10 @@ func (t *Turn) step() {
 		t.Menu("menu.prompt")
 		return
 	}
+	paused := t.s.Dialog != "" && t.idle()
+	if paused {
+		t.s.SetVar(varResume, "ask")
+	}
 	cmd := t.command()
 	switch cmd {
 	case cmdJapanese, cmdEnglish:
@@ -137,6 +141,27 @@ func (t *Turn) step() {
 		t.Say("help.text")
 		t.resume()
 		return
+	}
+	if cmd == cmdNone {
+		for _, c := range t.e.commands {
+			if c.Match(t) {
+				c.Run(t)
+				t.resume()
+				return
+			}
+		}
+	}
+	if t.s.Var(varResume) != "" {
+		switch {
+		case paused && cmd == cmdNone:
+			t.askResume()
+			return
+		case cmd == cmdNone:
+			t.answerResume()
+			return
+		}
+		// Any other command (menu, cancel, back) answers the pause too.
+		t.s.SetVar(varResume, "")
 	}
 	if t.s.Var(varConfirm) != "" {
 		t.answerConfirm(cmd)
@@ -162,10 +187,12 @@ func (t *Turn) step() {
 	}
 }
 
-// resume continues after help or a language switch: the pending question,
-// or the menu.
+// resume continues after help, a language switch or a dialog's command:
+// the pending question, or the menu.
 func (t *Turn) resume() {
 	switch {
+	case t.s.Var(varResume) != "":
+		t.askResume()
 	case t.s.Var(varConfirm) != "":
 		t.askConfirm("cancel.confirm")
 	case t.s.Dialog != "":
@@ -173,6 +200,62 @@ func (t *Turn) resume() {
 	default:
 		t.Menu("menu.prompt")
 	}
+}
+
+// idle reports whether the customer paused longer than the idle timeout
+// since the session was last saved. The pause is measured to when the
+// customer acted (SentAt) if that is earlier than now, so a backlog in the
+// inbox does not count as the customer's pause.
+func (t *Turn) idle() bool {
+	if t.s.UpdatedAt.IsZero() {
+		return false
+	}
+	at := t.now
+	if !t.msg.SentAt.IsZero() && t.msg.SentAt.Before(at) {
+		at = t.msg.SentAt
+	}
+	return at.Sub(t.s.UpdatedAt) >= t.e.cfg.IdleTimeout
+}
+
+var (
+	choiceContinue = Choice{Label: "resume.continue", Data: "resume:continue", Words: []string{"続き", "続ける", "continue"}}
+	choiceRestart  = Choice{Label: "resume.restart", Data: "resume:restart", Words: []string{"最初", "やり直す", "start over", "restart"}}
+)
+
+// askResume asks whether to continue the paused dialog or start it over.
+func (t *Turn) askResume() {
+	if label := t.dialogLabel(); label != "" {
+		t.Ask("resume.ask", []Choice{choiceContinue, choiceRestart, ChoiceCancel}, "name", label)
+		return
+	}
+	t.Ask("resume.ask_unnamed", []Choice{choiceContinue, choiceRestart, ChoiceCancel})
+}
+
+func (t *Turn) answerResume() {
+	switch data, _ := t.Chosen(choiceContinue, choiceRestart); data {
+	case choiceContinue.Data:
+		t.s.SetVar(varResume, "")
+		t.Say("resume.continued")
+		t.resume()
+	case choiceRestart.Data:
+		name := t.s.Dialog
+		t.Say("resume.restarted")
+		t.Begin(name)
+	default:
+		t.Say("resume.reask")
+		t.askResume()
+	}
+}
+
+// dialogLabel returns the menu label of the running dialog ("" when it has
+// no menu entry).
+func (t *Turn) dialogLabel() string {
+	for _, m := range mainMenu {
+		if m.dialog == t.s.Dialog {
+			return t.T(m.label)
+		}
+	}
+	return ""
 }
 
 func (t *Turn) askConfirm(key string) {

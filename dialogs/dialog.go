@@ -29,6 +29,27 @@ type Dialog struct {
 	// GiveUp runs instead of the last re-ask. Nil: apologise, give the
 	// inquiry desk's phone number, end the dialog and show the menu.
 	GiveUp func(t *Turn)
+	// Commands are inputs the dialog makes available everywhere while it
+	// is registered: outside any dialog and inside every dialog (an order
+	// status query, say). They are checked after the engine's own
+	// commands and before the running dialog's Answer.
+	Commands []Command
+}
+
+// Command is an input customers may send at any point of a conversation.
+// After Run the engine continues where the customer was: it asks the
+// pending question again, or shows the menu outside a dialog.
+type Command struct {
+	// Name identifies the command in errors.
+	Name string
+	// Match reports whether the message invokes the command. It must be
+	// pure and should match whole messages only, so that answers to a
+	// dialog's questions are not taken for commands.
+	Match func(t *Turn) bool
+	// Run answers the command: replies and effects (an effect whose
+	// runner answers is the way to read stored data). It must not change
+	// the dialog's state.
+	Run func(t *Turn)
 }
 
 // DefaultMaxInvalid is the retry cap of a Dialog without MaxInvalid.
@@ -103,6 +124,7 @@ const (
 const (
 	varConfirm = "_confirm" // "cancel" while asking to confirm a cancel
 	varReturn  = "_return"  // state to return to after Edit
+	varResume  = "_resume"  // "ask" while asking whether to continue after a pause
 )
 
 const maxHistory = 32
@@ -118,7 +140,14 @@ type Turn struct {
 	now     time.Time
 	fresh   bool
 	replies []koe.Reply
-	effects []Effect
+	effects []placedEffect
+}
+
+// placedEffect is an effect and the number of replies the step had made
+// when it asked for it: the runner's replies go there.
+type placedEffect struct {
+	effect Effect
+	at     int
 }
 
 // Message returns the inbound message.
@@ -222,8 +251,17 @@ func (t *Turn) Chosen(choices ...Choice) (data string, ok bool) {
 	return "", false
 }
 
-// Effect asks the engine to execute e after this step.
-func (t *Turn) Effect(e Effect) { t.effects = append(t.effects, e) }
+// Effect asks the engine to execute e after this step. Replies its runner
+// returns (see EffectRunner) are placed here: after the replies the step
+// has made so far and before those it makes later.
+func (t *Turn) Effect(e Effect) {
+	t.effects = append(t.effects, placedEffect{effect: e, at: len(t.replies)})
+}
+
+// Invalid returns how many invalid answers in a row the current question
+// has had (Reask counts them; moving to another question resets it).
+// Prompts use it to offer more help after repeated trouble.
+func (t *Turn) Invalid() int { return t.s.Invalid }
 
 // dialog returns the running dialog and state, or nil.
 func (t *Turn) dialog() (*Dialog, *State) {
@@ -281,6 +319,17 @@ func (t *Turn) Edit(state string) {
 	t.s.SetVar(varReturn, t.s.State)
 	t.Goto(state)
 }
+
+// EditFrom is Edit with an explicit state to return to: a field picker
+// state uses it to come back to the summary rather than to the picker.
+func (t *Turn) EditFrom(returnTo, state string) {
+	t.s.SetVar(varReturn, returnTo)
+	t.Goto(state)
+}
+
+// Editing reports whether an Edit is in progress: the next Next returns to
+// the state the edit came from.
+func (t *Turn) Editing() bool { return t.s.Var(varReturn) != "" }
 
 // Next moves on after an accepted answer: back to the state Edit came from,
 // if any, else to state.

@@ -21,13 +21,13 @@ type runnerRecorder struct {
 	effects []dialogs.Effect
 }
 
-func (r *runnerRecorder) RunEffect(ctx context.Context, meta dialogs.EffectMeta, e dialogs.Effect) error {
+func (r *runnerRecorder) RunEffect(ctx context.Context, meta dialogs.EffectMeta, e dialogs.Effect) ([]koe.Reply, error) {
 	if _, ok := e.(reportEffect); !ok {
-		return koe.ErrInvalid
+		return nil, koe.ErrInvalid
 	}
 	r.metas = append(r.metas, meta)
 	r.effects = append(r.effects, e)
-	return nil
+	return nil, nil
 }
 
 var (

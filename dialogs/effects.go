@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/koehq/koe"
@@ -48,9 +49,43 @@ type VoiceSink interface {
 }
 
 // EffectRunner executes effects the engine has no built-in executor for
-// (those of dialogs added later). RunEffect must be idempotent by meta.Key
-// and return an error wrapping koe.ErrInvalid for an effect it does not
-// know.
+// (those of dialogs such as the accident report).
+//
+// RunEffect must be idempotent by meta.Key: running a key again (after a
+// crash before the session was saved) must not repeat the side effect and
+// must return the same replies. It returns an error wrapping koe.ErrInvalid
+// for an effect it does not know. It is called one effect at a time, in
+// the order the step asked for them, and must be safe for concurrent use
+// across users.
+//
+// The replies it returns answer the customer: the engine places them among
+// the step's replies where the step asked for the effect (see
+// Turn.Effect), stores them in the session's Outbox like any reply, and so
+// resends exactly the same text on a redelivery. Only the last reply of the
+// whole batch keeps quick replies. A runner that has nothing to say returns
+// nil. Replies must not contain error text.
 type EffectRunner interface {
-	RunEffect(ctx context.Context, meta EffectMeta, e Effect) error
+	RunEffect(ctx context.Context, meta EffectMeta, e Effect) ([]koe.Reply, error)
+}
+
+// EffectRunnerFunc adapts a function to EffectRunner.
+type EffectRunnerFunc func(ctx context.Context, meta EffectMeta, e Effect) ([]koe.Reply, error)
+
+// RunEffect calls f.
+func (f EffectRunnerFunc) RunEffect(ctx context.Context, meta EffectMeta, e Effect) ([]koe.Reply, error) {
+	return f(ctx, meta, e)
+}
+
+// Runners routes effects to runners by EffectKind, so that several
+// dialogs' runners can share Config.Effects. An effect whose kind has no
+// runner is an error wrapping koe.ErrInvalid.
+type Runners map[string]EffectRunner
+
+// RunEffect runs e with the runner registered for e.EffectKind().
+func (m Runners) RunEffect(ctx context.Context, meta EffectMeta, e Effect) ([]koe.Reply, error) {
+	r, ok := m[e.EffectKind()]
+	if !ok || r == nil {
+		return nil, fmt.Errorf("dialogs: no runner for effect %q: %w", e.EffectKind(), koe.ErrInvalid)
+	}
+	return r.RunEffect(ctx, meta, e)
 }

@@ -27,9 +27,16 @@ type Config struct {
 	Logger *slog.Logger
 	// DefaultLang is the language of new sessions (default koe.Japanese).
 	DefaultLang koe.Lang
-	// IdleTimeout is how long a session lives after its last message
-	// (default 30 minutes); then the conversation starts afresh.
+	// IdleTimeout is how long a customer may pause inside a dialog
+	// (default 30 minutes). The next message after a longer pause does not
+	// answer the pending question: the engine asks whether to continue
+	// where the customer left off (the question is asked again) or to
+	// start the dialog over.
 	IdleTimeout time.Duration
+	// SessionRetention is how long the store keeps a session after its
+	// last message (default 24 hours, never less than IdleTimeout); after
+	// that the conversation starts afresh and its answers are gone.
+	SessionRetention time.Duration
 	// SessionCacheSize bounds the per-process cache of recently saved
 	// sessions (default 10000; negative disables it). See sessionCache.
 	SessionCacheSize int
@@ -57,6 +64,9 @@ type Config struct {
 // DefaultIdleTimeout is Config.IdleTimeout's default.
 const DefaultIdleTimeout = 30 * time.Minute
 
+// DefaultSessionRetention is Config.SessionRetention's default.
+const DefaultSessionRetention = 24 * time.Hour
+
 // maxAttempts bounds how often Handle reloads and redoes a step after a
 // stale session write.
 const maxAttempts = 5
@@ -70,7 +80,9 @@ type Engine struct {
 	log     *slog.Logger
 	cat     *catalog.Catalog
 	dialogs map[string]*Dialog
-	cache   *sessionCache // nil when disabled
+	// commands are the registered dialogs' Commands, by dialog name.
+	commands []Command
+	cache    *sessionCache // nil when disabled
 }
 
 var _ koe.Handler = (*Engine)(nil)
@@ -94,6 +106,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.SessionRetention <= 0 {
+		cfg.SessionRetention = DefaultSessionRetention
+	}
+	cfg.SessionRetention = max(cfg.SessionRetention, cfg.IdleTimeout)
 	if cfg.NewRetryKey == nil {
 		cfg.NewRetryKey = uuid.NewString
 	}
@@ -129,6 +145,14 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 		seen[d.Name] = true
 		e.dialogs[d.Name] = d
+	}
+	for _, name := range e.Dialogs() {
+		for _, c := range e.dialogs[name].Commands {
+			if c.Match == nil || c.Run == nil {
+				return nil, fmt.Errorf("dialogs: dialog %q: command %q needs Match and Run: %w", name, c.Name, koe.ErrInvalid)
+			}
+			e.commands = append(e.commands, c)
+		}
 	}
 	return e, nil
 }
@@ -237,16 +261,23 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 		return nil, nil
 	}
 	now := e.cfg.Now()
-	next, replies, effects := e.Step(s, msg, now)
+	next, stepReplies, effects := e.step(s, msg, now)
 	if cached && len(effects) > 0 {
 		return nil, errCachedHint
 	}
+	var replies []koe.Reply
+	done := 0 // step replies already in replies
 	for i, eff := range effects {
 		meta := EffectMeta{Key: fmt.Sprintf("%s/%d", msg.ID, i), MessageID: msg.ID, User: msg.User, Lang: next.Lang, At: now}
-		if err := e.runEffect(ctx, meta, eff); err != nil {
+		answer, err := e.runEffect(ctx, meta, eff.effect)
+		if err != nil {
 			return nil, err
 		}
+		replies = append(replies, stepReplies[done:eff.at]...)
+		done = eff.at
+		replies = append(replies, answer...)
 	}
+	replies = lastQuickReplies(append(replies, stepReplies[done:]...))
 	next.MarkApplied(msg.ID)
 	next.Outbox = nil
 	if len(replies) > 0 {
@@ -261,7 +292,7 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 		}
 	}
 	next.UpdatedAt = now
-	next.ExpiresAt = now.Add(e.cfg.IdleTimeout)
+	next.ExpiresAt = now.Add(e.cfg.SessionRetention)
 	saved, err := e.cfg.Sessions.SaveSession(ctx, next)
 	if err != nil {
 		e.cache.forget(msg.User)
@@ -272,25 +303,28 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 	return saved.Outbox, nil
 }
 
-func (e *Engine) runEffect(ctx context.Context, meta EffectMeta, eff Effect) error {
-	var err error
+func (e *Engine) runEffect(ctx context.Context, meta EffectMeta, eff Effect) ([]koe.Reply, error) {
+	var (
+		replies []koe.Reply
+		err     error
+	)
 	switch v := eff.(type) {
 	case VoiceEffect:
 		if e.cfg.Voices == nil {
 			e.log.DebugContext(ctx, "no voice sink; voice dropped", slog.String("source", v.Source))
-			return nil
+			return nil, nil
 		}
 		err = e.cfg.Voices.AddVoice(ctx, meta, v)
 	default:
 		if e.cfg.Effects == nil {
-			return fmt.Errorf("dialogs: no runner for effect %q: %w", eff.EffectKind(), koe.ErrInvalid)
+			return nil, fmt.Errorf("dialogs: no runner for effect %q: %w", eff.EffectKind(), koe.ErrInvalid)
 		}
-		err = e.cfg.Effects.RunEffect(ctx, meta, eff)
+		replies, err = e.cfg.Effects.RunEffect(ctx, meta, eff)
 	}
 	if err != nil {
-		return fmt.Errorf("dialogs: effect %s: %w", eff.EffectKind(), err)
+		return nil, fmt.Errorf("dialogs: effect %s: %w", eff.EffectKind(), err)
 	}
-	return nil
+	return replies, nil
 }
 
 // Step is the pure core of Handle: it applies msg to a copy of s at time
@@ -298,7 +332,21 @@ func (e *Engine) runEffect(ctx context.Context, meta EffectMeta, eff Effect) err
 // and Version untouched), the replies and the effects. It does no I/O; the
 // same inputs give the same outputs. Only the last reply carries quick
 // replies.
+//
+// An effect whose runner answers (EffectRunner) adds its replies where the
+// step asked for it; Step cannot know them and returns the step's own.
 func (e *Engine) Step(s koe.Session, msg koe.Message, now time.Time) (koe.Session, []koe.Reply, []Effect) {
+	next, replies, placed := e.step(s, msg, now)
+	var effects []Effect
+	for _, p := range placed {
+		effects = append(effects, p.effect)
+	}
+	return next, lastQuickReplies(replies), effects
+}
+
+// step is Step with the effects' places among the replies kept and quick
+// replies not yet moved.
+func (e *Engine) step(s koe.Session, msg koe.Message, now time.Time) (koe.Session, []koe.Reply, []placedEffect) {
 	s.Vars = maps.Clone(s.Vars)
 	s.History = slices.Clone(s.History)
 	s.Applied = slices.Clone(s.Applied)
@@ -310,11 +358,11 @@ func (e *Engine) Step(s koe.Session, msg koe.Message, now time.Time) (koe.Sessio
 	}
 	t := &Turn{e: e, s: &s, msg: msg, now: now, fresh: s.Version == 0}
 	t.step()
-	return s, lastQuickReplies(t.replies), t.effects
+	return s, t.replies, t.effects
 }
 
 // lastQuickReplies keeps quick replies on the last reply only (LINE shows
-// only those): the latest set offered moves there.
+// only those): the latest set offered moves there. It changes rs in place.
 func lastQuickReplies(rs []koe.Reply) []koe.Reply {
 	if len(rs) == 0 {
 		return nil

@@ -81,7 +81,7 @@ func TestHandleSavesOutboxAndSends(t *testing.T) {
 	if s.Version != 1 || s.Lang != koe.Japanese || !s.HasApplied("m1") {
 		t.Errorf("session = version %d lang %q applied %v, want 1, ja, [m1]", s.Version, s.Lang, s.Applied)
 	}
-	if want := defaultNow.Add(dialogs.DefaultIdleTimeout); !s.ExpiresAt.Equal(want) {
+	if want := defaultNow.Add(dialogs.DefaultSessionRetention); !s.ExpiresAt.Equal(want) {
 		t.Errorf("ExpiresAt = %v, want %v", s.ExpiresAt, want)
 	}
 	sent := r.sender.Sent()
@@ -288,14 +288,75 @@ func TestNoVoiceSinkIsFine(t *testing.T) {
 	}
 }
 
-func TestIdleExpiryStartsFresh(t *testing.T) {
-	r := newRig(t, func(c *dialogs.Config) { c.IdleTimeout = 10 * time.Minute })
+func TestRetentionExpiryStartsFresh(t *testing.T) {
+	r := newRig(t, func(c *dialogs.Config) {
+		c.IdleTimeout = 10 * time.Minute
+		c.SessionRetention = 2 * time.Hour
+	})
 	r.handle(t, text("m1", "English"), postback("m2", "menu:feedback"))
-	r.clk.Advance(10 * time.Minute)
+	if s := r.session(t); !s.ExpiresAt.Equal(defaultNow.Add(2 * time.Hour)) {
+		t.Errorf("ExpiresAt = %v, want now+retention", s.ExpiresAt)
+	}
+	r.clk.Advance(2 * time.Hour)
 	r.handle(t, text("m3", "late comment"))
 	s := r.session(t)
 	if s.Version != 1 || s.Dialog != "" || s.Lang != koe.Japanese {
 		t.Errorf("after expiry session = version %d dialog %q lang %q, want a fresh one", s.Version, s.Dialog, s.Lang)
+	}
+}
+
+func TestIdlePauseOffersToResume(t *testing.T) {
+	msgAt := func(m koe.Message, at time.Time) koe.Message { m.SentAt = at; return m }
+	tests := []struct {
+		name      string
+		pause     time.Duration
+		answer    koe.Message
+		wantState string
+		wantVar   string // the comment kept, or ""
+	}{
+		{"continue", 11 * time.Minute, postback("m5", "resume:continue"), "confirm", "good service"},
+		{"restart", 11 * time.Minute, postback("m5", "resume:restart"), "comment", ""},
+		{"short pause answers directly", 9 * time.Minute, postback("m5", "feedback:edit"), "comment", "good service"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, func(c *dialogs.Config) { c.IdleTimeout = 10 * time.Minute })
+			r.handle(t, text("m1", "English"), postback("m2", "menu:feedback"), text("m3", "good service"))
+			r.clk.Advance(tt.pause)
+			now := r.clk.Now()
+			r.handle(t, msgAt(postback("m4", "feedback:edit"), now))
+			s := r.session(t)
+			paused := tt.pause >= 10*time.Minute
+			if got := s.Var("_resume") != ""; got != paused {
+				t.Fatalf("resume question pending = %v, want %v (state %q)", got, paused, s.State)
+			}
+			if paused {
+				last, _ := r.sender.Last()
+				if n := len(last.Replies); n != 1 || len(last.Replies[0].QuickReplies) != 3 || s.State != "confirm" || s.Lang != koe.English {
+					t.Fatalf("after the pause: replies %+v state %q lang %q, want the resume question in English, state kept", last.Replies, s.State, s.Lang)
+				}
+				r.handle(t, msgAt(tt.answer, now))
+			}
+			s = r.session(t)
+			if s.State != tt.wantState || s.Var("comment") != tt.wantVar || s.Var("_resume") != "" {
+				t.Errorf("after answering: state %q comment %q resume %q, want %q %q", s.State, s.Var("comment"), s.Var("_resume"), tt.wantState, tt.wantVar)
+			}
+		})
+	}
+}
+
+func TestIdleMeasuredToWhenTheCustomerActed(t *testing.T) {
+	r := newRig(t, func(c *dialogs.Config) { c.IdleTimeout = 10 * time.Minute })
+	r.handle(t, postback("m1", "menu:feedback"))
+	// The customer answered after 5 minutes, but the message waited in the
+	// inbox for 20: not a pause.
+	sent := r.clk.Now().Add(5 * time.Minute)
+	r.clk.Advance(25 * time.Minute)
+	m := text("m2", "late but fine")
+	m.SentAt = sent
+	r.handle(t, m)
+	if s := r.session(t); s.State != "confirm" || s.Var("comment") != "late but fine" {
+		t.Errorf("state %q comment %q, want the answer taken", s.State, s.Var("comment"))
 	}
 }
 

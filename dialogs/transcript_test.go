@@ -3,6 +3,7 @@ package dialogs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/dialogs"
+	"github.com/koehq/koe/dialogs/accident"
 	"github.com/koehq/koe/internal/fakes"
 	"golang.org/x/tools/txtar"
 )
@@ -27,12 +29,18 @@ var defaultNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("JST", 9*36
 //
 // A transcript is a txtar archive. Its comment describes the conversation
 // and may set "lang: en" (the engine's default language), "now: RFC3339"
-// (the fixed clock) and "user: console:NAME". Then come sections in order:
+// (the fixed clock), "user: console:NAME", "accident: off" (the engine
+// without the accident dialog) and "fixtures: reports" (two
+// stored accident reports of the user and one of someone else, see
+// seedReports). The engine runs with the accident dialog, its runner on
+// in-memory reports and queue, and references drawn from a fixed sequence
+// (the first is AR-<date>-7F3K). Then come sections in order:
 //
 //	-- user --     one line in console syntax (text, N for a choice,
 //	               /postback, /location, /image, /follow, /unfollow)
 //	-- bot --      the console rendering of the bot's answer to that line
-//	-- effects --  effects the turn executed (only when there were any)
+//	-- effects --  what the turn's effects did (only when anything): reports
+//	               created (as stored, JSON), jobs enqueued, voices recorded
 //	-- wait --     a duration (Go syntax, "31m") to advance the clock by
 //
 // With -update the bot and effects sections are rewritten from what the
@@ -71,9 +79,11 @@ func TestTranscripts(t *testing.T) {
 }
 
 type header struct {
-	lang koe.Lang
-	now  time.Time
-	user koe.UserID
+	lang     koe.Lang
+	now      time.Time
+	user     koe.UserID
+	fixtures string
+	noAcc    bool
 }
 
 func parseHeader(t *testing.T, comment []byte) header {
@@ -98,6 +108,10 @@ func parseHeader(t *testing.T, comment []byte) header {
 				t.Fatalf("header: now: %v", err)
 			}
 			h.now = tm
+		case "fixtures":
+			h.fixtures = v
+		case "accident":
+			h.noAcc = v == "off"
 		case "user":
 			h.user = koe.UserID(v)
 			if !h.user.Valid() || h.user.Channel() != koe.ChannelConsole {
@@ -120,14 +134,32 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 	chat := console.NewChat(h.user, &screen)
 	chat.NewID = counter("msg-")
 	chat.Now = clk.Now
-	eng, err := dialogs.NewEngine(dialogs.Config{
+	reports, queue := newMemReports(), &memQueue{}
+	if h.fixtures == "reports" {
+		seedReports(t, reports, h.user)
+	}
+	runner := &accident.Runner{
+		Reports: reports,
+		Queue:   queue,
+		Photos:  fakePhotos{},
+		Catalog: mustCatalog(t),
+		Now:     clk.Now,
+		Rand:    &seqReader{},
+	}
+	cfg := dialogs.Config{
 		Sessions:    store,
 		Senders:     map[koe.Channel]koe.Sender{koe.ChannelConsole: lineLimits{t, chat}},
 		Now:         clk.Now,
 		DefaultLang: h.lang,
 		NewRetryKey: counter("retry-"),
 		Voices:      voices,
-	})
+		Dialogs:     []*dialogs.Dialog{accident.Dialog()},
+		Effects:     runner,
+	}
+	if h.noAcc {
+		cfg.Dialogs, cfg.Effects = nil, nil
+	}
+	eng, err := dialogs.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +184,7 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			out.Files = append(out.Files, f)
 			screen.Reset()
 			before := len(voices.Voices())
+			reportsBefore, jobsBefore := len(reports.order), len(queue.Jobs())
 			msg, err := chat.ParseLine(line)
 			if err != nil {
 				fmt.Fprintf(&screen, "! %v\n", err)
@@ -159,11 +192,22 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 				t.Fatalf("line %q: Handle: %v", line, err)
 			}
 			out.Files = append(out.Files, txtar.File{Name: "bot", Data: bytes.Clone(screen.Bytes())})
-			if vs := voices.Voices()[before:]; len(vs) > 0 {
-				var b strings.Builder
-				for _, v := range vs {
-					fmt.Fprintf(&b, "voice source=%s key=%s lang=%s text=%q\n", v.Voice.Source, v.Meta.Key, v.Meta.Lang, v.Voice.Text)
+			var b strings.Builder
+			for _, ref := range reports.order[reportsBefore:] {
+				r, _ := reports.GetReport(ctx, ref)
+				js, err := json.MarshalIndent(r, "", "  ")
+				if err != nil {
+					t.Fatal(err)
 				}
+				fmt.Fprintf(&b, "report %s\n", js)
+			}
+			for _, j := range queue.Jobs()[jobsBefore:] {
+				fmt.Fprintf(&b, "job id=%s kind=%s ref=%s\n", j.ID, j.Kind, j.Ref)
+			}
+			for _, v := range voices.Voices()[before:] {
+				fmt.Fprintf(&b, "voice source=%s key=%s lang=%s text=%q\n", v.Voice.Source, v.Meta.Key, v.Meta.Lang, v.Voice.Text)
+			}
+			if b.Len() > 0 {
 				out.Files = append(out.Files, txtar.File{Name: "effects", Data: []byte(b.String())})
 			}
 		default:
@@ -192,4 +236,28 @@ func reportDiff(t *testing.T, want, got *txtar.Archive) {
 		return
 	}
 	t.Errorf("transcript differs outside its sections (comment or trailing newline)")
+}
+
+// fakePhotos "stores" a picture under photos/ named after its content id.
+type fakePhotos struct{}
+
+func (fakePhotos) FetchPhoto(ctx context.Context, user koe.UserID, contentID string) (koe.Photo, error) {
+	name := strings.NewReplacer("/", "_", ":", "_", ".", "_").Replace(contentID)
+	return koe.Photo{Path: "photos/" + name + ".jpg", ContentType: "image/jpeg", Size: 1234}, nil
+}
+
+// seedReports stores two reports of user (an older one done, a newer one
+// assigned) and one of another user.
+func seedReports(t *testing.T, r *memReports, user koe.UserID) {
+	t.Helper()
+	at := defaultNow.Add(-72 * time.Hour)
+	for _, rep := range []koe.AccidentReport{
+		{Ref: "AR-20261119-2B4D", Key: "seed-1", User: user, Kind: koe.AccidentHome, Status: koe.ReportDone, SubmittedAt: at},
+		{Ref: "AR-20261119-9XQZ", Key: "seed-2", User: "console:someone-else", Kind: koe.AccidentMotor, Status: koe.ReportReceived, SubmittedAt: at},
+		{Ref: "AR-20261121-5HJM", Key: "seed-3", User: user, Kind: koe.AccidentMotor, Status: koe.ReportAssigned, Urgent: true, SubmittedAt: at.Add(48 * time.Hour)},
+	} {
+		if _, err := r.CreateReport(context.Background(), rep); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -7,8 +7,11 @@ import (
 	"os/user"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/bot"
 	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/dialogs"
+	"github.com/koehq/koe/dialogs/accident"
+	"github.com/koehq/koe/dialogs/catalog"
 )
 
 func runChat(ctx context.Context, args []string, e env) error {
@@ -44,13 +47,25 @@ func runChat(ctx context.Context, args []string, e env) error {
 	}
 	defer st.Close()
 
+	cat, err := catalog.Default()
+	if err != nil {
+		return err
+	}
 	chat := console.NewChat(koe.NewUserID(koe.ChannelConsole, *name), e.stdout)
 	engine, err := dialogs.NewEngine(dialogs.Config{
-		Sessions:      st,
-		Senders:       map[koe.Channel]koe.Sender{koe.ChannelConsole: chat},
-		Logger:        log,
-		DefaultLang:   cfg.Lang,
-		IdleTimeout:   cfg.SessionIdle,
+		Sessions:         st,
+		Senders:          map[koe.Channel]koe.Sender{koe.ChannelConsole: chat},
+		Logger:           log,
+		DefaultLang:      cfg.Lang,
+		IdleTimeout:      cfg.SessionIdle,
+		SessionRetention: cfg.SessionRetention,
+		Catalog:          cat,
+		Dialogs:          []*dialogs.Dialog{accident.Dialog()},
+		// Reports filed here are alerted by a `koe serve` on the same store.
+		Effects: &accident.Runner{
+			Reports: st, Queue: st, Catalog: cat, Logger: log,
+			Photos: &bot.PhotoFetcher{DataDir: cfg.DataDir},
+		},
 		AccidentPhone: cfg.AccidentPhone,
 		InquiryPhone:  cfg.InquiryPhone,
 	})

@@ -31,22 +31,29 @@ type Config struct {
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
 	SlackBotToken      string // SLACK_BOT_TOKEN
 	SlackAPIURL        string // SLACK_API_URL
+	// Alert channels (SLACK_CHANNEL_*): channel ids such as C0123ABCD.
+	SlackChannelAccidents   string
+	SlackChannelComplaints  string
+	SlackChannelInquiries   string
+	SlackChannelEscalations string
+	SlackChannelPraise      string
 
 	Classifier string // KOE_CLASSIFIER: embedded or openai
 
 	AccidentPhone string // KOE_ACCIDENT_PHONE: the accident desk customers are told to call
 	InquiryPhone  string // KOE_INQUIRY_PHONE: the customer desk customers are told to call
 
-	RedisPrefix     string        // KOE_REDIS_PREFIX: key prefix in a shared Redis
-	RedisShards     int           // KOE_REDIS_INBOX_SHARDS: inbox shards (hash slots) in Redis
-	Workers         int           // KOE_WORKERS: events processed at once
-	LeaseTTL        time.Duration // KOE_LEASE_TTL: how long a claimed event is reserved
-	HandleTimeout   time.Duration // KOE_HANDLE_TIMEOUT: bound on processing one event
-	SessionIdle     time.Duration // KOE_SESSION_IDLE: idle expiry of conversations
-	WebhookMaxBytes int64         // KOE_WEBHOOK_MAX_BYTES
-	ShutdownTimeout time.Duration // KOE_SHUTDOWN_TIMEOUT
-	LogLevel        slog.Level    // KOE_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // KOE_LOG_FORMAT: json or text
+	RedisPrefix      string        // KOE_REDIS_PREFIX: key prefix in a shared Redis
+	RedisShards      int           // KOE_REDIS_INBOX_SHARDS: inbox shards (hash slots) in Redis
+	Workers          int           // KOE_WORKERS: events processed at once
+	LeaseTTL         time.Duration // KOE_LEASE_TTL: how long a claimed event is reserved
+	HandleTimeout    time.Duration // KOE_HANDLE_TIMEOUT: bound on processing one event
+	SessionIdle      time.Duration // KOE_SESSION_IDLE: after this pause a dialog offers to resume or restart
+	SessionRetention time.Duration // KOE_SESSION_RETENTION: how long an unfinished conversation is kept
+	WebhookMaxBytes  int64         // KOE_WEBHOOK_MAX_BYTES
+	ShutdownTimeout  time.Duration // KOE_SHUTDOWN_TIMEOUT
+	LogLevel         slog.Level    // KOE_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // KOE_LOG_FORMAT: json or text
 }
 
 // ConfigError names the environment variable whose value is wrong.
@@ -67,22 +74,27 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Addr:               env("KOE_ADDR", ":8080"),
-		Store:              env("KOE_STORE", "sqlite:./koe-data/koe.db"),
-		DataDir:            env("KOE_DATA_DIR", "./koe-data"),
-		AdminToken:         getenv("KOE_ADMIN_TOKEN"),
-		LINEChannelSecret:  getenv("LINE_CHANNEL_SECRET"),
-		LINEAccessToken:    getenv("LINE_CHANNEL_ACCESS_TOKEN"),
-		LINEAPIBaseURL:     env("LINE_API_BASE_URL", "https://api.line.me"),
-		LINEDataBaseURL:    env("LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
-		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
-		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
-		SlackAPIURL:        env("SLACK_API_URL", "https://slack.com/api/"),
-		Classifier:         env("KOE_CLASSIFIER", "embedded"),
-		LogFormat:          env("KOE_LOG_FORMAT", "json"),
-		RedisPrefix:        env("KOE_REDIS_PREFIX", "koe"),
-		AccidentPhone:      getenv("KOE_ACCIDENT_PHONE"),
-		InquiryPhone:       getenv("KOE_INQUIRY_PHONE"),
+		Addr:                    env("KOE_ADDR", ":8080"),
+		Store:                   env("KOE_STORE", "sqlite:./koe-data/koe.db"),
+		DataDir:                 env("KOE_DATA_DIR", "./koe-data"),
+		AdminToken:              getenv("KOE_ADMIN_TOKEN"),
+		LINEChannelSecret:       getenv("LINE_CHANNEL_SECRET"),
+		LINEAccessToken:         getenv("LINE_CHANNEL_ACCESS_TOKEN"),
+		LINEAPIBaseURL:          env("LINE_API_BASE_URL", "https://api.line.me"),
+		LINEDataBaseURL:         env("LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
+		SlackSigningSecret:      getenv("SLACK_SIGNING_SECRET"),
+		SlackBotToken:           getenv("SLACK_BOT_TOKEN"),
+		SlackAPIURL:             env("SLACK_API_URL", "https://slack.com/api/"),
+		SlackChannelAccidents:   getenv("SLACK_CHANNEL_ACCIDENTS"),
+		SlackChannelComplaints:  getenv("SLACK_CHANNEL_COMPLAINTS"),
+		SlackChannelInquiries:   getenv("SLACK_CHANNEL_INQUIRIES"),
+		SlackChannelEscalations: getenv("SLACK_CHANNEL_ESCALATIONS"),
+		SlackChannelPraise:      getenv("SLACK_CHANNEL_PRAISE"),
+		Classifier:              env("KOE_CLASSIFIER", "embedded"),
+		LogFormat:               env("KOE_LOG_FORMAT", "json"),
+		RedisPrefix:             env("KOE_REDIS_PREFIX", "koe"),
+		AccidentPhone:           getenv("KOE_ACCIDENT_PHONE"),
+		InquiryPhone:            getenv("KOE_INQUIRY_PHONE"),
 	}
 	var errs []error
 	lang, ok := koe.ParseLang(env("KOE_LANG", "ja"))
@@ -111,6 +123,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.RedisShards = intVar("KOE_REDIS_INBOX_SHARDS", 1)
 	c.WebhookMaxBytes = int64(intVar("KOE_WEBHOOK_MAX_BYTES", 1<<20))
 	c.SessionIdle = durVar("KOE_SESSION_IDLE", 30*time.Minute)
+	c.SessionRetention = durVar("KOE_SESSION_RETENTION", 24*time.Hour)
 	c.LeaseTTL = durVar("KOE_LEASE_TTL", 2*time.Minute)
 	c.HandleTimeout = durVar("KOE_HANDLE_TIMEOUT", 60*time.Second)
 	c.ShutdownTimeout = durVar("KOE_SHUTDOWN_TIMEOUT", 30*time.Second)
@@ -143,6 +156,13 @@ func (c Config) Validate() error {
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		return &ConfigError{"SLACK_API_URL", "must end with a slash"}
 	}
+	if (c.SlackSigningSecret == "") != (c.SlackBotToken == "") {
+		name := "SLACK_BOT_TOKEN"
+		if c.SlackSigningSecret == "" {
+			name = "SLACK_SIGNING_SECRET"
+		}
+		return &ConfigError{name, "set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or neither"}
+	}
 	if (c.LINEChannelSecret == "") != (c.LINEAccessToken == "") {
 		name := "LINE_CHANNEL_ACCESS_TOKEN"
 		if c.LINEChannelSecret == "" {
@@ -167,6 +187,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"KOE_WEBHOOK_MAX_BYTES", "want at least 1024"}
 	case c.SessionIdle < time.Minute:
 		return &ConfigError{"KOE_SESSION_IDLE", "want at least 1m"}
+	case c.SessionRetention < c.SessionIdle:
+		return &ConfigError{"KOE_SESSION_RETENTION", "must be at least KOE_SESSION_IDLE"}
 	case c.ShutdownTimeout <= 0:
 		return &ConfigError{"KOE_SHUTDOWN_TIMEOUT", "want a positive duration"}
 	case c.HandleTimeout < time.Second:

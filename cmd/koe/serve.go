@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,8 +21,13 @@ import (
 
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot"
+	"github.com/koehq/koe/bot/followup"
 	"github.com/koehq/koe/bot/line"
+	"github.com/koehq/koe/bot/slack"
+	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/dialogs"
+	"github.com/koehq/koe/dialogs/accident"
+	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/sqlite"
 )
@@ -65,21 +73,24 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// app is a running service: HTTP server, dispatcher and store.
+// app is a running service: HTTP server, dispatcher, follow-up worker and
+// store.
 type app struct {
 	log        *slog.Logger
 	store      koe.Store
 	dispatcher *bot.Dispatcher
+	worker     *followup.Worker
 	server     *http.Server
 	listener   net.Listener
 
-	stopDispatch context.CancelFunc
-	dispatchDone chan struct{}
-	serveDone    chan struct{}
+	stopWork  context.CancelFunc
+	workDone  sync.WaitGroup
+	serveDone chan struct{}
 }
 
-// startApp opens the store, wires channels, dialogs and dispatcher, and
-// starts serving on cfg.Addr. It returns once the listener is bound.
+// startApp opens the store, wires channels, dialogs, dispatcher and
+// follow-up worker, and starts serving on cfg.Addr. It returns once the
+// listener is bound.
 func startApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -99,9 +110,19 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
 	bot.RegisterInboxDepth(reg, a.store)
+	owner := ownerName()
+
+	cat, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	// Jobs enqueued in this process wake the worker at once; other
+	// replicas' jobs are found by its poll.
+	queue := &wakingQueue{Queue: a.store, wake: func() { a.worker.Notify() }}
 
 	senders := map[koe.Channel]koe.Sender{}
-	var lineWebhook http.Handler
+	content := map[koe.Channel]bot.ContentGetter{}
+	routes := map[string]http.Handler{}
 	if cfg.LINEChannelSecret != "" {
 		client, err := line.NewClient(line.ClientConfig{
 			AccessToken:    cfg.LINEAccessToken,
@@ -114,6 +135,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("line client: %w", err)
 		}
 		senders[koe.ChannelLINE] = client
+		content[koe.ChannelLINE] = client
 		hook, err := line.NewWebhook(line.WebhookConfig{
 			ChannelSecret: cfg.LINEChannelSecret,
 			Inbox:         a.store,
@@ -124,26 +146,79 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("line webhook: %w", err)
 		}
-		lineWebhook = hook
+		routes["/webhooks/line"] = bot.CountRequests(metrics, "/webhooks/line", hook)
 		log.Info("channel enabled", "channel", "line")
 	} else {
 		log.Warn("channel disabled: LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set", "channel", "line")
 	}
-	if cfg.SlackSigningSecret == "" || cfg.SlackBotToken == "" {
+
+	handlers := map[string]followup.Handler{}
+	if cfg.SlackBotToken != "" {
+		sc, err := slack.NewClient(slack.ClientConfig{
+			BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return fmt.Errorf("slack client: %w", err)
+		}
+		var onAction func(context.Context, slack.Action) error
+		if cfg.SlackChannelAccidents != "" {
+			acc, err := staff.NewAccidents(staff.AccidentsConfig{
+				Reports: a.store, Queue: queue, Slack: sc, Channel: cfg.SlackChannelAccidents,
+				Senders: senders, Catalog: cat, DataDir: cfg.DataDir, Logger: log,
+			})
+			if err != nil {
+				return err
+			}
+			maps.Copy(handlers, acc.Handlers())
+			onAction = acc.OnAction
+		} else {
+			log.Warn("SLACK_CHANNEL_ACCIDENTS is not set: accident reports are kept but not alerted")
+		}
+		routes["/webhooks/slack/interactions"] = bot.CountRequests(metrics, "/webhooks/slack/interactions",
+			slack.NewInteractionsHandler(slack.InteractionsConfig{
+				SigningSecret: cfg.SlackSigningSecret, Logger: log,
+				OnAction: func(ctx context.Context, act slack.Action) error {
+					if onAction == nil || !strings.HasPrefix(act.ActionID, "accident.") {
+						return nil // not ours (or not enabled): acknowledge and ignore
+					}
+					return onAction(ctx, act)
+				},
+			}))
+		routes["/webhooks/slack/events"] = bot.CountRequests(metrics, "/webhooks/slack/events",
+			slack.NewEventsHandler(slack.EventsConfig{SigningSecret: cfg.SlackSigningSecret, Logger: log}))
+		log.Info("channel enabled", "channel", "slack")
+	} else {
 		log.Warn("channel disabled: SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are not set", "channel", "slack")
 	}
+	if _, ok := handlers[staff.JobAccidentAlert]; !ok {
+		// Keep alerts queued (retrying) rather than losing them until Slack is set up.
+		handlers[staff.JobAccidentAlert] = followup.HandlerFunc(func(context.Context, koe.Job) error {
+			return errors.New("slack alerts are not configured (SLACK_BOT_TOKEN, SLACK_CHANNEL_ACCIDENTS)")
+		})
+	}
 
+	runner := &accident.Runner{
+		Reports: a.store,
+		Queue:   queue,
+		Photos:  &bot.PhotoFetcher{DataDir: cfg.DataDir, Channels: content},
+		Catalog: cat,
+		Logger:  log,
+	}
 	if cfg.AccidentPhone == "" || cfg.InquiryPhone == "" {
 		log.Warn("KOE_ACCIDENT_PHONE or KOE_INQUIRY_PHONE is not set: customers are shown the catalogue's placeholder number")
 	}
 	engine, err := dialogs.NewEngine(dialogs.Config{
-		Sessions:      a.store,
-		Senders:       senders,
-		Logger:        log,
-		DefaultLang:   cfg.Lang,
-		IdleTimeout:   cfg.SessionIdle,
-		AccidentPhone: cfg.AccidentPhone,
-		InquiryPhone:  cfg.InquiryPhone,
+		Sessions:         a.store,
+		Senders:          senders,
+		Logger:           log,
+		DefaultLang:      cfg.Lang,
+		IdleTimeout:      cfg.SessionIdle,
+		SessionRetention: cfg.SessionRetention,
+		Catalog:          cat,
+		Dialogs:          []*dialogs.Dialog{accident.Dialog()},
+		Effects:          runner,
+		AccidentPhone:    cfg.AccidentPhone,
+		InquiryPhone:     cfg.InquiryPhone,
 	})
 	if err != nil {
 		return fmt.Errorf("dialogs: %w", err)
@@ -151,7 +226,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	a.dispatcher, err = bot.NewDispatcher(bot.DispatcherConfig{
 		Inbox:         a.store,
 		Handler:       engine,
-		Owner:         ownerName(),
+		Owner:         owner,
 		Workers:       cfg.Workers,
 		LeaseTTL:      cfg.LeaseTTL,
 		HandleTimeout: cfg.HandleTimeout,
@@ -168,13 +243,22 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	a.worker, err = followup.New(followup.Config{
+		Queue: a.store, Handlers: handlers, Consumer: owner, Registerer: reg, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	maps.Copy(routes, bot.NewAPI(bot.APIConfig{Token: cfg.AdminToken, Reports: a.store, Logger: log}))
+	if cfg.AdminToken == "" {
+		log.Warn("admin API disabled: KOE_ADMIN_TOKEN is not set")
+	}
 
 	handler := bot.NewServer(bot.ServerConfig{
-		LINEWebhook: lineWebhook,
-		Ready:       a.ready,
-		Gatherer:    reg,
-		Metrics:     metrics,
-		Logger:      log,
+		Ready:    a.ready,
+		Gatherer: reg,
+		Logger:   log,
+		Routes:   routes,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -196,14 +280,25 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopDispatch = cancel
-	a.dispatchDone = make(chan struct{})
-	go func() {
-		defer close(a.dispatchDone)
-		a.dispatcher.Run(dctx)
-	}()
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopWork = cancel
+	a.workDone.Go(func() { a.dispatcher.Run(wctx) })
+	a.workDone.Go(func() { a.worker.Run(wctx) })
 	return nil
+}
+
+// wakingQueue wakes the follow-up worker after every enqueue.
+type wakingQueue struct {
+	koe.Queue
+	wake func()
+}
+
+func (q *wakingQueue) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
+	n, err := q.Queue.Enqueue(ctx, jobs...)
+	if n > 0 {
+		q.wake()
+	}
+	return n, err
 }
 
 // Addr is the address the service listens on.
@@ -214,14 +309,14 @@ func (a *app) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return errors.New("store unreachable")
 	}
-	if !a.dispatcher.Running() {
-		return errors.New("dispatcher not running")
+	if !a.dispatcher.Running() || !a.worker.Running() {
+		return errors.New("workers not running")
 	}
 	return nil
 }
 
 // Shutdown stops accepting requests and lets those in flight finish, then
-// lets the dispatcher finish the events it is processing, then flushes and
+// lets the dispatcher and worker finish what they are processing, then flushes and
 // closes the store. Events still in the inbox wait for the next start.
 func (a *app) Shutdown(ctx context.Context) error {
 	var errs []error
@@ -229,11 +324,13 @@ func (a *app) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
 	<-a.serveDone
-	a.stopDispatch()
+	a.stopWork()
+	workDone := make(chan struct{})
+	go func() { a.workDone.Wait(); close(workDone) }()
 	select {
-	case <-a.dispatchDone:
+	case <-workDone:
 	case <-ctx.Done():
-		errs = append(errs, errors.New("dispatcher did not finish in time"))
+		errs = append(errs, errors.New("workers did not finish in time"))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store close: %w", err))

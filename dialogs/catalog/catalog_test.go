@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"unicode/utf8"
@@ -58,6 +59,14 @@ func TestLabelsFitLINE(t *testing.T) {
 	c := load(t)
 	labels := []string{"menu.accident", "menu.inquiry", "menu.feedback", "cmd.menu", "cmd.cancel", "cmd.back", "cmd.help",
 		"cancel.yes", "cancel.no", "feedback.send", "feedback.edit"}
+	labels = append(labels, "resume.continue", "resume.restart", "accident.police_yes", "accident.police_no")
+	for _, k := range c.Keys(koe.Japanese) {
+		for _, p := range []string{"accident.btn_", "accident.kind_", "accident.inv_", "accident.call_", "accident.f_"} {
+			if strings.HasPrefix(k, p) {
+				labels = append(labels, k)
+			}
+		}
+	}
 	for _, k := range labels {
 		for _, l := range c.Langs() {
 			if n := utf8.RuneCountInString(c.Text(l, k)); n > 20 {
