@@ -18,6 +18,11 @@ const (
 	KindSticker  MessageKind = "sticker"
 	KindFollow   MessageKind = "follow"   // added as a friend (or unblocked)
 	KindUnfollow MessageKind = "unfollow" // blocked; nothing can be sent back
+	// KindStaff is not from the customer but from staff, about the
+	// customer's conversation (a reply typed in Slack, the end of a
+	// handoff). It travels through the customer's inbox so it is ordered
+	// with the customer's own messages.
+	KindStaff MessageKind = "staff"
 )
 
 // Message is one inbound event from a customer, channel-neutral.
@@ -34,6 +39,7 @@ type Message struct {
 	Location   *Location   `json:"location,omitempty"`
 	Image      *Image      `json:"image,omitempty"`
 	Sticker    *Sticker    `json:"sticker,omitempty"`
+	Staff      *StaffNote  `json:"staff,omitempty"`
 	ReplyToken string      `json:"replyToken,omitempty"`
 	// SentAt is when the customer acted, by the platform's clock.
 	SentAt time.Time `json:"sentAt"`
@@ -62,6 +68,15 @@ type Location struct {
 type Image struct {
 	ContentID string `json:"contentId,omitempty"`
 	Path      string `json:"path,omitempty"`
+}
+
+// StaffNote is what staff did in a KindStaff message: "reply" (Text is
+// their answer to the customer) or "end" (the handoff is over).
+type StaffNote struct {
+	CaseRef string `json:"caseRef"`
+	Action  string `json:"action"`
+	Text    string `json:"text,omitempty"`
+	By      string `json:"by,omitempty"` // staff display name
 }
 
 // LocalContentPrefix starts a content id that names a file on this machine

@@ -15,6 +15,9 @@ type Job struct {
 	Ref     string            `json:"ref,omitempty"`
 	Attrs   map[string]string `json:"attrs,omitempty"`
 	Created time.Time         `json:"created"`
+	// NotBefore schedules the job: it is not claimable before this time
+	// (zero: at once). SLA reminders and delayed surveys use it.
+	NotBefore time.Time `json:"notBefore,omitzero"`
 }
 
 // JobDelivery is a job handed out by Queue.Claim under a lease.
