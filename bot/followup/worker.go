@@ -195,7 +195,7 @@ func (w *Worker) process(ctx context.Context, d koe.JobDelivery) {
 	if !ok {
 		err = fmt.Errorf("followup: no handler for kind %q: %w", job.Kind, koe.ErrInvalid)
 	} else {
-		hctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+		hctx, cancel := context.WithTimeout(WithAttempt(ctx, d.Attempt), w.cfg.Timeout)
 		err = safeHandle(hctx, h, job)
 		cancel()
 	}
@@ -220,6 +220,24 @@ func (w *Worker) process(ctx context.Context, d koe.JobDelivery) {
 		}
 	}
 	w.processed.WithLabelValues(job.Kind, result).Inc()
+}
+
+type attemptKey struct{}
+
+// Attempt returns which delivery of its job a handler is running (1 for the
+// first). A handler whose side effect cannot be made idempotent by the
+// platform looks for its earlier effect when Attempt > 1.
+func Attempt(ctx context.Context) int {
+	if n, ok := ctx.Value(attemptKey{}).(int); ok {
+		return n
+	}
+	return 1
+}
+
+// WithAttempt returns ctx as a handler sees it on delivery n of its job, for
+// running handlers outside a Worker (tests, tools).
+func WithAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
 }
 
 func safeHandle(ctx context.Context, h Handler, job koe.Job) (err error) {

@@ -65,6 +65,10 @@ type Message struct {
 	Context []string
 	// Buttons are shown in an actions block (25 per block).
 	Buttons []Button
+	// Key, if set, travels with the message as Slack message metadata, so
+	// PostOnce and FindByKey can tell that the message was already posted.
+	// It is an identifier such as a case reference, never personal data.
+	Key string
 }
 
 // Field is one labelled value of a Message.

@@ -324,6 +324,11 @@ func msgOptions(msg Message) ([]slackapi.MsgOption, error) {
 		return nil, fmt.Errorf("slack: message is empty: %w", koe.ErrInvalid)
 	}
 	opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
+	if msg.Key != "" {
+		opts = append(opts, slackapi.MsgOptionMetadata(slackapi.SlackMetadata{
+			EventType: MetadataEventType, EventPayload: map[string]any{"key": msg.Key},
+		}))
+	}
 	// An empty block list is sent as "[]", which also clears the blocks of
 	// an updated message.
 	opts = append(opts, slackapi.MsgOptionBlocks(blocks...))

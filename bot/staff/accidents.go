@@ -40,6 +40,9 @@ const (
 // SlackAPI is what the staff side needs of Slack (bot/slack.Client).
 type SlackAPI interface {
 	Post(ctx context.Context, channel string, msg slack.Message) (string, error)
+	// PostOnce posts msg unless a message with its Key is in channel
+	// since then (see bot/slack.Client.PostOnce).
+	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
 	Update(ctx context.Context, channel, ts string, msg slack.Message) error
 	UploadToThread(ctx context.Context, channel, threadTS, filename string, data []byte, title string) error
 }
@@ -103,7 +106,9 @@ func (a *Accidents) alert(ctx context.Context, job koe.Job) error {
 		return err
 	}
 	if r.Alert == nil {
-		ts, err := a.cfg.Slack.Post(ctx, a.cfg.Channel, AccidentAlert(r, a.cfg.Now()))
+		// A redelivered job may have posted before the process died: look first.
+		since := r.SubmittedAt.Add(-time.Minute)
+		ts, err := a.cfg.Slack.PostOnce(ctx, a.cfg.Channel, AccidentAlert(r, a.cfg.Now()), since, followup.Attempt(ctx) > 1)
 		if err != nil {
 			return fmt.Errorf("staff: post alert %s: %w", r.Ref, err)
 		}
@@ -367,6 +372,7 @@ func AccidentAlert(r koe.AccidentReport, now time.Time) slack.Message {
 			{Label: "状況", Value: status},
 		},
 		Body: "*概要*\n" + r.Description,
+		Key:  r.Ref,
 		Context: []string{fmt.Sprintf("受付 %s ・ 更新 %s", r.SubmittedAt.In(tokyo).Format("2006-01-02 15:04"),
 			now.In(tokyo).Format("01-02 15:04"))},
 	}

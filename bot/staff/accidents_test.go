@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/bot/followup"
 	"github.com/koehq/koe/bot/slack"
 	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/dialogs/catalog"
@@ -170,6 +171,33 @@ func TestButtonsChangeStatusOnceAndTellTheCustomer(t *testing.T) {
 	cur, ok := r.slack.Current("CACC", got.Alert.TS)
 	if !ok || !strings.Contains(string(cur.Blocks), "完了") || strings.Contains(string(cur.Blocks), "accident.assign") {
 		t.Errorf("redrawn alert should show 完了 without buttons: %s", cur.Blocks)
+	}
+}
+
+// TestRedeliveredAlertAdoptsTheEarlierPost: the process posted the alert
+// and died before recording it; the redelivered job finds the post by its
+// key and records it instead of posting a second alert.
+func TestRedeliveredAlertAdoptsTheEarlierPost(t *testing.T) {
+	r := newRig(t)
+	rep := r.file(t, sampleReport())
+	sc, err := slack.NewClient(slack.ClientConfig{BotToken: fakeslack.BotToken, APIURL: r.slack.URL(), PerChannelInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := sc.Post(context.Background(), "CACC", staff.AccidentAlert(rep, t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := koe.Job{ID: "accident.alert:" + rep.Ref, Kind: staff.JobAccidentAlert, Ref: rep.Ref}
+	if err := r.acc.Handlers()[job.Kind].HandleJob(followup.WithAttempt(context.Background(), 2), job); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.slack.Posts()); n != 1 {
+		t.Errorf("%d alerts posted, want 1", n)
+	}
+	got, _ := r.reports.GetReport(context.Background(), rep.Ref)
+	if got.Alert == nil || got.Alert.TS != earlier {
+		t.Errorf("recorded alert %+v, want the earlier post %s", got.Alert, earlier)
 	}
 }
 

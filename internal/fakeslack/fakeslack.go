@@ -54,6 +54,8 @@ type Message struct {
 	Text     string
 	// Blocks is the blocks JSON array as sent ("" → nil).
 	Blocks json.RawMessage
+	// Metadata is the message metadata JSON as sent ("" → nil).
+	Metadata json.RawMessage
 	// At is when the fake accepted the call.
 	At time.Time
 }
@@ -93,9 +95,11 @@ type fault struct {
 
 // Server is the fake. Create it with New.
 type Server struct {
-	srv    *httptest.Server
-	closed chan struct{}
-	once   sync.Once
+	lost       int // calls left whose answer is lost (LoseNextAnswers)
+	lostMethod string
+	srv        *httptest.Server
+	closed     chan struct{}
+	once       sync.Once
 
 	mu        sync.Mutex
 	posts     []Message
@@ -129,6 +133,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /api/files.getUploadURLExternal", s.handle("files.getUploadURLExternal", s.getUploadURL))
 	mux.HandleFunc("POST /api/files.completeUploadExternal", s.handle("files.completeUploadExternal", s.completeUpload))
 	mux.HandleFunc("POST /api/views.open", s.handle("views.open", s.viewsOpen))
+	mux.HandleFunc("POST /api/conversations.history", s.handle("conversations.history", s.history))
 	mux.HandleFunc("POST /upload/{id}", s.handle("upload", s.upload))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
@@ -333,6 +338,10 @@ func (s *Server) handle(method string, h func(w http.ResponseWriter, q *request)
 		if hang {
 			s.hangs--
 		}
+		lose := !hang && s.lost > 0 && (s.lostMethod == "" || s.lostMethod == method)
+		if lose {
+			s.lost--
+		}
 		var f *fault
 		if !hang {
 			for i := range s.faults {
@@ -376,8 +385,22 @@ func (s *Server) handle(method string, h func(w http.ResponseWriter, q *request)
 			apiError(w, "invalid_auth")
 			return
 		}
+		if lose { // do the work, then fail as if the answer were lost
+			h(httptest.NewRecorder(), q)
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": "fault_injected"})
+			return
+		}
 		h(w, q)
 	}
+}
+
+// LoseNextAnswers makes the next n calls of method ("" for any) do their
+// work and then answer 500, as when Slack posted a message but the answer
+// never arrived: the case a plain retry turns into a duplicate.
+func (s *Server) LoseNextAnswers(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lost, s.lostMethod = n, method
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -428,6 +451,33 @@ func (s *Server) postMessage(w http.ResponseWriter, q *request) {
 	ok(w, map[string]any{"channel": m.Channel, "ts": m.TS, "message": map[string]any{"type": "message", "text": m.Text, "ts": m.TS, "bot_id": BotID}})
 }
 
+// history answers conversations.history: the channel's top-level messages
+// at or after oldest, newest first, with metadata when asked for (no
+// paging: everything in one page).
+func (s *Server) history(w http.ResponseWriter, q *request) {
+	channel := q.get("channel")
+	oldest, _ := strconv.ParseFloat(q.get("oldest"), 64)
+	withMeta := q.get("include_all_metadata") == "1" || q.get("include_all_metadata") == "true"
+	s.mu.Lock()
+	var out []map[string]any
+	for i := len(s.posts) - 1; i >= 0; i-- {
+		m := s.current[s.posts[i].Channel+"/"+s.posts[i].TS]
+		if m.Channel != channel || m.ThreadTS != "" {
+			continue
+		}
+		if ts, _ := strconv.ParseFloat(m.TS, 64); ts < oldest {
+			continue
+		}
+		msg := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "bot_id": BotID}
+		if withMeta && m.Metadata != nil {
+			msg["metadata"] = m.Metadata
+		}
+		out = append(out, msg)
+	}
+	s.mu.Unlock()
+	ok(w, map[string]any{"messages": out, "has_more": false})
+}
+
 func (s *Server) update(w http.ResponseWriter, q *request) {
 	m, code := readMessage(q)
 	if code != "" {
@@ -443,6 +493,9 @@ func (s *Server) update(w http.ResponseWriter, q *request) {
 		return
 	}
 	m.ThreadTS = old.ThreadTS
+	if m.Metadata == nil { // like Slack: an update without metadata keeps it
+		m.Metadata = old.Metadata
+	}
 	m.At = time.Now()
 	s.updates = append(s.updates, m)
 	s.current[m.Channel+"/"+m.TS] = m
@@ -455,6 +508,9 @@ func readMessage(q *request) (Message, string) {
 	m := Message{Channel: q.get("channel"), ThreadTS: q.get("thread_ts"), Text: q.get("text")}
 	if b := q.get("blocks"); b != "" {
 		m.Blocks = json.RawMessage(b)
+	}
+	if md := q.get("metadata"); md != "" {
+		m.Metadata = json.RawMessage(md)
 	}
 	if m.Channel == "" {
 		return m, "channel_not_found"
