@@ -3,9 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -47,27 +45,17 @@ func (s *Store) Append(ctx context.Context, msgs ...koe.Message) (int, error) {
 		now := w.now()
 		at, windowStart := nanos(now), nanos(now.Add(-koe.DedupeWindow))
 		for _, r := range rows {
-			res, err := w.exec(w.ws.dedupe, r.id, at, windowStart)
+			// One statement: the inbox_accept trigger records the id
+			// and queues the message.
+			res, err := w.exec(w.ws.appendMessage, r.id, r.user, at, r.data, windowStart)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				continue // seen within the window
-			}
-			res, err = w.exec(w.ws.insertMessage, r.id, r.user, r.data)
+			n, err := res.RowsAffected()
 			if err != nil {
 				return err
 			}
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if _, err := w.exec(w.ws.insertQueue, r.user, seq); err != nil {
-				return err
-			}
-			added++
+			added += int(n) // 0: seen within the window
 		}
 		return nil
 	})
@@ -108,20 +96,29 @@ func (s *Store) Claim(ctx context.Context, owner string, max int, ttl time.Durat
 		seq      int64
 		lease    string
 		attempts int
+		data     []byte
 	}
 	var got []claimed
 	prefix := s.leases.next() + "-"
 	err := s.write(ctx, func(w *writeTx) error {
 		got = got[:0]
 		now := w.now()
-		rows, err := w.query(w.ws.claim, prefix, owner, nanos(now.Add(ttl)), nanos(now), max)
+		st, bindLimit, err := w.ws.claimFor(w.ctx, max)
+		if err != nil {
+			return err
+		}
+		args := []any{prefix, owner, nanos(now.Add(ttl)), nanos(now), int64(max)}
+		if !bindLimit {
+			args = args[:4]
+		}
+		rows, err := w.query(st, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.seq, &c.lease, &c.attempts); err != nil {
+			if err := rows.Scan(&c.seq, &c.lease, &c.attempts, &c.data); err != nil {
 				return err
 			}
 			got = append(got, c)
@@ -132,19 +129,12 @@ func (s *Store) Claim(ctx context.Context, owner string, max int, ttl time.Durat
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
 	slices.SortFunc(got, func(a, b claimed) int { return cmp.Compare(a.seq, b.seq) })
-	// The messages themselves are read after the commit, off the writer:
-	// a row's data never changes, and only the lease holder removes it.
 	ds := make([]koe.Delivery, 0, len(got))
 	for _, c := range got {
-		var data []byte
-		err := s.rs.messageData.QueryRowContext(context.WithoutCancel(ctx), c.seq).Scan(&data)
-		if err != nil {
-			// The lease is held and runs out like any other; the
-			// message is claimed again then.
-			return nil, fmt.Errorf("sqlite: claim: read message %d: %w", c.seq, err)
-		}
 		d := koe.Delivery{Attempt: c.attempts, Lease: c.lease, Seq: c.seq}
-		if err := json.Unmarshal(data, &d.Message); err != nil {
+		if err := json.Unmarshal(c.data, &d.Message); err != nil {
+			// The leases are held and run out like any other; the
+			// messages are claimed again then.
 			return nil, fmt.Errorf("sqlite: claim: decode message %d: %w", c.seq, err)
 		}
 		ds = append(ds, d)
@@ -156,14 +146,11 @@ func (s *Store) Claim(ctx context.Context, owner string, max int, ttl time.Durat
 // wrapping koe.ErrConflict if the store does not hold d's lease.
 func (s *Store) Ack(ctx context.Context, d koe.Delivery) error {
 	err := s.write(ctx, func(w *writeTx) error {
-		seq, err := holdHead(w, d)
-		if err != nil {
-			return err
+		if d.Lease == "" {
+			return koe.ErrConflict
 		}
-		if _, err := w.exec(w.ws.deleteMessage, seq); err != nil {
-			return err
-		}
-		return advance(w, d.Message.User)
+		// The inbox_advance trigger moves the queue on.
+		return changedOne(w.exec(w.ws.ackHead, string(d.Message.User), d.Lease, d.Seq))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: ack: %w", err)
@@ -177,11 +164,10 @@ func (s *Store) Ack(ctx context.Context, d koe.Delivery) error {
 func (s *Store) Release(ctx context.Context, d koe.Delivery, retryAfter time.Duration) error {
 	retryAfter = max(retryAfter, 0)
 	err := s.write(ctx, func(w *writeTx) error {
-		if _, err := holdHead(w, d); err != nil {
-			return err
+		if d.Lease == "" {
+			return koe.ErrConflict
 		}
-		_, err := w.exec(w.ws.releaseQueue, nanos(w.now().Add(retryAfter)), string(d.Message.User))
-		return err
+		return changedOne(w.exec(w.ws.releaseHead, string(d.Message.User), d.Lease, d.Seq, nanos(w.now().Add(retryAfter))))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: release: %w", err)
@@ -194,17 +180,14 @@ func (s *Store) Release(ctx context.Context, d koe.Delivery, retryAfter time.Dur
 // next message can be claimed. koe.ErrConflict as for Ack.
 func (s *Store) Bury(ctx context.Context, d koe.Delivery, reason string) error {
 	err := s.write(ctx, func(w *writeTx) error {
-		seq, err := holdHead(w, d)
-		if err != nil {
+		if d.Lease == "" {
+			return koe.ErrConflict
+		}
+		user := string(d.Message.User)
+		if err := changedOne(w.exec(w.ws.buryHead, user, d.Lease, d.Seq, reason, nanos(w.now()))); err != nil {
 			return err
 		}
-		if _, err := w.exec(w.ws.buryMessage, reason, nanos(w.now()), seq); err != nil {
-			return err
-		}
-		if _, err := w.exec(w.ws.deleteMessage, seq); err != nil {
-			return err
-		}
-		return advance(w, d.Message.User)
+		return changedOne(w.exec(w.ws.ackHead, user, d.Lease, d.Seq))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: bury: %w", err)
@@ -224,38 +207,18 @@ func (s *Store) Depth(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// holdHead returns the seq of the head message d's lease holds, or
-// koe.ErrConflict when the lease is not (or no longer) held.
-func holdHead(w *writeTx, d koe.Delivery) (int64, error) {
-	if d.Lease == "" {
-		return 0, koe.ErrConflict
-	}
-	var seq int64
-	err := w.queryRow(w.ws.heldHead, string(d.Message.User), d.Lease).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, koe.ErrConflict
-	}
-	if err != nil {
-		return 0, err
-	}
-	if d.Seq != 0 && d.Seq != seq {
-		return 0, koe.ErrConflict
-	}
-	return seq, nil
-}
-
-// advance makes the user's next pending message the head, ready at once, or
-// removes the user's queue when none is left.
-func advance(w *writeTx, user koe.UserID) error {
-	var next int64
-	err := w.queryRow(w.ws.nextHead, string(user)).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = w.exec(w.ws.deleteQueue, string(user))
-		return err
-	}
+// changedOne turns the result of a write guarded by a lease into
+// koe.ErrConflict when it changed no row (the lease is not held).
+func changedOne(res interface{ RowsAffected() (int64, error) }, err error) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.exec(w.ws.moveHead, next, string(user))
-	return err
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return koe.ErrConflict
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -242,7 +243,7 @@ func TestPruneAndDeadLetters(t *testing.T) {
 // many pending messages.
 func TestClaimUsesHeadIndex(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "koe.db"), nil)
-	rows, err := s.wdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+claimSQL, "p-", "w", 1, 0, 10)
+	rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+claimSQL, "p-", "w", 1, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +260,133 @@ func TestClaimUsesHeadIndex(t *testing.T) {
 	t.Logf("plan:\n%s", plan)
 	if want := "USING COVERING INDEX inbox_queues_head"; !strings.Contains(plan, want) || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("plan:\n%swant %q and no temp b-tree", plan, want)
+	}
+}
+
+// TestClaimLimits claims with limits served by the per-limit statements
+// and by the one that binds the limit, and checks each takes the oldest
+// heads up to the limit.
+func TestClaimLimits(t *testing.T) {
+	const users = maxClaimStmts + 10
+	for _, limit := range []int{1, 3, maxClaimStmts, maxClaimStmts + 1, users + 5} {
+		t.Run(fmt.Sprint("max=", limit), func(t *testing.T) {
+			s := openTest(t, filepath.Join(t.TempDir(), "koe.db"), nil)
+			ctx := t.Context()
+			var msgs []koe.Message
+			for u := range users {
+				msgs = append(msgs, koe.Message{ID: fmt.Sprint("m", u), User: koe.NewUserID(koe.ChannelLINE, fmt.Sprintf("U%03d", u)), Kind: koe.KindText})
+			}
+			if _, err := s.Append(ctx, msgs...); err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 { // the second claim reuses the statement
+				ds, err := s.Claim(ctx, "w", limit, time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first := round * limit
+				want := max(0, min(limit, users-first))
+				if len(ds) != want {
+					t.Fatalf("round %d: claimed %d, want %d", round, len(ds), want)
+				}
+				for i, d := range ds {
+					if d.Message.ID != msgs[first+i].ID || d.Attempt != 1 || d.Lease == "" {
+						t.Errorf("round %d: delivery %d = %s attempt %d lease %q, want %s attempt 1 with a lease",
+							round, i, d.Message.ID, d.Attempt, d.Lease, msgs[first+i].ID)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestQueueBookkeeping checks what the inbox triggers keep in
+// inbox_queues: the head moves to the user's next message on ack and bury,
+// ready and unleased, and the queue goes when the last message does.
+func TestQueueBookkeeping(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "koe.db"), nil)
+	ctx := t.Context()
+	u := koe.UserID("line:Uqueue")
+	for _, id := range []string{"q1", "q2", "q3"} {
+		if _, err := s.Append(ctx, koe.Message{ID: id, User: u, Kind: koe.KindText}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue := func() (head int64, attempts int, leased bool, n int) {
+		t.Helper()
+		n = count(t, s, "SELECT count(*) FROM inbox_queues")
+		if n == 1 {
+			if err := s.rdb.QueryRowContext(ctx, "SELECT head_seq, attempts, lease IS NOT NULL FROM inbox_queues").Scan(&head, &attempts, &leased); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return head, attempts, leased, n
+	}
+	for i, settle := range []func(koe.Delivery) error{
+		func(d koe.Delivery) error { return s.Ack(ctx, d) },
+		func(d koe.Delivery) error { return s.Bury(ctx, d, "poison") },
+		func(d koe.Delivery) error { return s.Ack(ctx, d) },
+	} {
+		ds, err := s.Claim(ctx, "w", 10, time.Minute)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("step %d: Claim = %d deliveries, %v; want 1", i, len(ds), err)
+		}
+		if head, attempts, leased, n := queue(); n != 1 || head != ds[0].Seq || attempts != 1 || !leased {
+			t.Errorf("step %d: claimed queue = head %d attempts %d leased %v (%d rows), want head %d attempts 1 leased",
+				i, head, attempts, leased, n, ds[0].Seq)
+		}
+		if err := settle(ds[0]); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		head, attempts, leased, n := queue()
+		if i == 2 {
+			if n != 0 {
+				t.Errorf("after the last message: %d queue rows, want 0", n)
+			}
+			continue
+		}
+		if n != 1 || head <= ds[0].Seq || attempts != 0 || leased {
+			t.Errorf("step %d: settled queue = head %d attempts %d leased %v (%d rows), want the next head, 0 attempts, unleased",
+				i, head, attempts, leased, n)
+		}
+	}
+	if n := count(t, s, "SELECT count(*) FROM inbox"); n != 0 {
+		t.Errorf("inbox rows = %d, want 0", n)
+	}
+	if n := count(t, s, "SELECT count(*) FROM inbox_dedupe"); n != 3 {
+		t.Errorf("dedupe ids = %d, want 3", n)
+	}
+}
+
+// TestAdhocStatements runs SQL text through writeTx.tx: each text is
+// prepared once, and past maxAdhoc texts a statement is used and closed.
+func TestAdhocStatements(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "koe.db"), nil)
+	for i := range maxAdhoc + 5 {
+		var got int64
+		var cached int
+		err := s.write(t.Context(), func(w *writeTx) error {
+			if err := w.tx.QueryRowContext(w.ctx, fmt.Sprintf("SELECT %d + ?1", i), 1).Scan(&got); err != nil {
+				return err
+			}
+			cached = len(w.ws.adhoc)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+		if got != int64(i+1) {
+			t.Errorf("query %d = %d, want %d", i, got, i+1)
+		}
+		if want := min(i+1, maxAdhoc); cached != want {
+			t.Errorf("after query %d: %d cached statements, want %d", i, cached, want)
+		}
+	}
+	var n int64
+	err := s.write(t.Context(), func(w *writeTx) error {
+		return w.tx.QueryRowContext(w.ctx, "SELECT 1 WHERE 0").Scan(&n)
+	})
+	if !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("empty query = %v, want sql.ErrNoRows", err)
 	}
 }

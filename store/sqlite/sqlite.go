@@ -11,6 +11,13 @@
 // (LoadSession, Depth, Ping) use a separate pool of read-only connections
 // and see every write that has returned.
 //
+// The writer is the store's serial path, so it is kept lean: it talks to
+// the driver connection directly with statements prepared once (including
+// BEGIN, COMMIT and the savepoints), an inbox write is one statement (the
+// queue bookkeeping runs in SQL triggers, see migrations/0001_init.sql), and
+// before taking a batch it briefly yields so that goroutines about to write
+// join it.
+//
 // Several processes may open the same file (SQLite locks it), but the
 // group commit only batches within one process.
 package sqlite
@@ -19,6 +26,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,6 +35,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,8 +61,9 @@ type Store struct {
 	path   string
 	now    func() time.Time
 	log    *slog.Logger
-	wdb    *sql.DB // one connection, used only by the writer goroutine
-	rdb    *sql.DB // read-only pool
+	wdb    *sql.DB   // one connection, held by wconn for the store's life
+	wconn  *sql.Conn // the writer goroutine works inside its Raw
+	rdb    *sql.DB   // read-only pool
 	leases leaseSource
 
 	ws writeStmts
@@ -75,6 +85,8 @@ var errClosed = errors.New("sqlite: store is closed")
 const (
 	// maxBatch bounds how many writes share one transaction.
 	maxBatch = 512
+	// maxYields bounds how often the writer yields to gather a batch.
+	maxYields = 4
 	// busyTimeout is how long a connection waits for another process's
 	// lock before failing with SQLITE_BUSY.
 	busyTimeout = 10 * time.Second
@@ -138,9 +150,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := migrate(ctx, s.wdb); err != nil {
 		return fail(err)
 	}
-	if err := s.ws.prepare(ctx, s.wdb); err != nil {
-		return fail(err)
-	}
 
 	rq := url.Values{"_pragma": append([]string{"query_only(ON)"}, common["_pragma"]...)}
 	s.rdb, err = sql.Open("sqlite", path+"?"+rq.Encode())
@@ -153,8 +162,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return fail(err)
 	}
 
+	s.wconn, err = s.wdb.Conn(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	s.lastPrune = s.now()
-	go s.writer()
+	ready := make(chan error, 1)
+	go s.writer(ready)
+	if err := <-ready; err != nil {
+		<-s.done
+		s.rs.close()
+		s.wconn.Close()
+		return fail(err)
+	}
 	return s, nil
 }
 
@@ -183,9 +203,8 @@ func (s *Store) Close() error {
 	close(s.ops)
 	s.mu.Unlock()
 	<-s.done
-	s.ws.close()
 	s.rs.close()
-	err := errors.Join(s.rdb.Close(), s.wdb.Close())
+	err := errors.Join(s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
@@ -243,9 +262,37 @@ func (s *Store) write(ctx context.Context, run func(tx *writeTx) error) error {
 	}
 }
 
-// writer runs batches until ops is closed and drained.
-func (s *Store) writer() {
+// writer prepares the write statements on the writer's own driver
+// connection, reports the outcome on ready, then runs batches until ops is
+// closed and drained. It works inside the connection's Raw callback for the
+// store's whole life: the connection is the writer's alone.
+func (s *Store) writer(ready chan<- error) {
 	defer close(s.done)
+	started := false
+	err := s.wconn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot prepare", dc)
+		}
+		if err := s.ws.prepare(context.Background(), conn); err != nil {
+			return err
+		}
+		defer s.ws.close()
+		started = true
+		ready <- nil
+		s.loop()
+		return nil
+	})
+	if !started {
+		if err == nil {
+			err = errors.New("writer did not start")
+		}
+		ready <- err
+	}
+}
+
+// loop runs batches until ops is closed and drained.
+func (s *Store) loop() {
 	batch := make([]*writeOp, 0, maxBatch)
 	for {
 		op, ok := <-s.ops
@@ -253,6 +300,7 @@ func (s *Store) writer() {
 			return
 		}
 		batch = append(batch[:0], op)
+		s.gather()
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -271,6 +319,22 @@ func (s *Store) writer() {
 	}
 }
 
+// gather yields the processor while that brings more writes into the
+// queue, at most maxYields times, so that goroutines about to write join
+// the batch: under load, a few yields turn many small commits (an fsync
+// each) into one, and the writer's CPU per write falls with the commits.
+// It stops as soon as a yield brought no new write, so a write to an idle
+// store is not delayed.
+func (s *Store) gather() {
+	for range maxYields {
+		n := len(s.ops)
+		runtime.Gosched()
+		if len(s.ops) == n {
+			return
+		}
+	}
+}
+
 // runBatch runs ops in one transaction and answers each.
 func (s *Store) runBatch(ops []*writeOp) {
 	ctx := context.Background() // the batch is not the caller's to cancel
@@ -284,44 +348,41 @@ func (s *Store) runBatch(ops []*writeOp) {
 			op.done <- err
 		}
 	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
+	ws := &s.ws
+	abort := func(what string, err error) {
+		ws.rollback.exec(ctx) // may fail if SQLite already rolled back
+		s.log.Error("sqlite: "+what, slog.Int("ops", len(ops)), slog.String("err", err.Error()))
+		answer(fmt.Errorf("%s: %w", what, err))
+	}
+	if _, err := ws.begin.exec(ctx); err != nil {
 		s.log.Error("sqlite: begin batch", slog.Int("ops", len(ops)), slog.String("err", err.Error()))
 		answer(fmt.Errorf("begin: %w", err))
 		return
 	}
-	w := &writeTx{ctx: ctx, tx: tx, ws: &s.ws, now: s.now}
-	pending := 0
+	w := &writeTx{ctx: ctx, ws: ws, now: s.now, tx: adhocTx{ws}}
 	for i, op := range ops {
 		if err := op.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if _, err := w.exec(s.ws.savepoint); err != nil {
-			tx.Rollback()
-			answer(fmt.Errorf("savepoint: %w", err))
+		if _, err := ws.savepoint.exec(ctx); err != nil {
+			abort("savepoint", err)
 			return
 		}
 		if err := op.run(w); err != nil {
 			results[i] = err
-			if _, rerr := w.exec(s.ws.rollbackTo); rerr != nil {
-				tx.Rollback()
-				answer(fmt.Errorf("rollback to savepoint: %w", rerr))
+			if _, rerr := ws.rollbackTo.exec(ctx); rerr != nil {
+				abort("rollback to savepoint", rerr)
 				return
 			}
 		}
-		if _, err := w.exec(s.ws.release); err != nil {
-			tx.Rollback()
-			answer(fmt.Errorf("release savepoint: %w", err))
+		if _, err := ws.release.exec(ctx); err != nil {
+			abort("release savepoint", err)
 			return
 		}
-		if results[i] == nil {
-			pending++
-		}
 	}
-	if err := tx.Commit(); err != nil {
-		s.log.Error("sqlite: commit batch", slog.Int("ops", pending), slog.String("err", err.Error()))
-		answer(fmt.Errorf("commit: %w", err))
+	if _, err := ws.commit.exec(ctx); err != nil {
+		abort("commit batch", err)
 		return
 	}
 	answer(nil)
@@ -347,8 +408,8 @@ func (s *Store) maybePrune() {
 	}
 }
 
-func execCount(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
-	res, err := st.ExecContext(ctx, args...)
+func execCount(ctx context.Context, st *dstmt, args ...any) (int64, error) {
+	res, err := st.exec(ctx, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -357,37 +418,25 @@ func execCount(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
 
 // writeTx is the batch transaction as seen by one op.
 type writeTx struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	ws    *writeStmts
-	now   func() time.Time
-	stmts map[*sql.Stmt]*sql.Stmt
+	ctx context.Context
+	ws  *writeStmts
+	now func() time.Time
+	// tx runs SQL text in the transaction, like a *sql.Tx, preparing
+	// each distinct text once.
+	tx adhocTx
 }
 
-// stmt returns st bound to the batch transaction (reusing the connection's
-// prepared statement).
-func (w *writeTx) stmt(st *sql.Stmt) *sql.Stmt {
-	if w.stmts == nil {
-		w.stmts = make(map[*sql.Stmt]*sql.Stmt)
-	}
-	if ts, ok := w.stmts[st]; ok {
-		return ts
-	}
-	ts := w.tx.StmtContext(w.ctx, st)
-	w.stmts[st] = ts
-	return ts
+func (w *writeTx) exec(st *dstmt, args ...any) (driver.Result, error) {
+	return st.exec(w.ctx, args...)
 }
 
-func (w *writeTx) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
-	return w.stmt(st).ExecContext(w.ctx, args...)
+func (w *writeTx) queryRow(st *dstmt, args ...any) row {
+	r, err := st.query(w.ctx, args...)
+	return row{rows: r, err: err}
 }
 
-func (w *writeTx) queryRow(st *sql.Stmt, args ...any) *sql.Row {
-	return w.stmt(st).QueryRowContext(w.ctx, args...)
-}
-
-func (w *writeTx) query(st *sql.Stmt, args ...any) (*sql.Rows, error) {
-	return w.stmt(st).QueryContext(w.ctx, args...)
+func (w *writeTx) query(st *dstmt, args ...any) (*rows, error) {
+	return st.query(w.ctx, args...)
 }
 
 // nanos converts t to unix nanoseconds, clamping times outside int64's
