@@ -222,7 +222,7 @@ func (c *Client) Send(ctx context.Context, out koe.Outbound) error {
 		c.log.DebugContext(ctx, "line: nothing to send", slog.String("id", out.ID))
 		return nil
 	}
-	var chunks [][]messaging_api.MessageInterface
+	var chunks [][]lineMessage
 	for len(msgs) > 0 {
 		n := min(len(msgs), maxMessagesPerCall)
 		chunks = append(chunks, msgs[:n])
@@ -280,8 +280,8 @@ func partKey(base uuid.UUID, i int) string {
 	return uuid.NewSHA1(base, []byte("koe-line-part-"+strconv.Itoa(i))).String()
 }
 
-func (c *Client) reply(ctx context.Context, token string, msgs []messaging_api.MessageInterface) error {
-	body, err := json.Marshal(&messaging_api.ReplyMessageRequest{ReplyToken: token, Messages: msgs})
+func (c *Client) reply(ctx context.Context, token string, msgs []lineMessage) error {
+	body, err := json.Marshal(replyRequest{ReplyToken: token, Messages: msgs})
 	if err != nil {
 		return fmt.Errorf("line: reply: encode: %w", err)
 	}
@@ -290,8 +290,8 @@ func (c *Client) reply(ctx context.Context, token string, msgs []messaging_api.M
 	return err
 }
 
-func (c *Client) push(ctx context.Context, to, key string, msgs []messaging_api.MessageInterface) error {
-	body, err := json.Marshal(&messaging_api.PushMessageRequest{To: to, Messages: msgs})
+func (c *Client) push(ctx context.Context, to, key string, msgs []lineMessage) error {
+	body, err := json.Marshal(pushRequest{To: to, Messages: msgs})
 	if err != nil {
 		return fmt.Errorf("line: push: encode: %w", err)
 	}
