@@ -97,7 +97,8 @@ func TestAlertPostsOnceWithPersonalDataMasked(t *testing.T) {
 	if len(posts) != 1 {
 		t.Fatalf("%d posts, want 1", len(posts))
 	}
-	body := string(posts[0].Blocks) + posts[0].Text
+	// Decode the JSON escapes (\u003c for <) so a mention would show as one.
+	body := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(posts[0].Blocks)) + posts[0].Text
 	for _, want := range []string{"AR-20261122-7F3K", "12****7890", "090-****-5678", "自動車", "緊急", "担当する", "accident.assign"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("alert lacks %q", want)
