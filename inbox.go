@@ -82,6 +82,8 @@ type Store interface {
 	SessionStore
 	ReportStore
 	Queue
+	VoiceStore
+	CaseStore
 	// Ping returns nil when the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; in-flight writes are finished.

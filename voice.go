@@ -77,6 +77,8 @@ type VoiceStore interface {
 	// AddVoice stores v. If a voice with v.ID exists it returns that voice
 	// and ErrDuplicate.
 	AddVoice(ctx context.Context, v Voice) (Voice, error)
+	// GetVoice returns the voice with id, or ErrNotFound.
+	GetVoice(ctx context.Context, id string) (Voice, error)
 	// Voices returns the voices f selects, newest first.
 	Voices(ctx context.Context, f VoiceFilter) ([]Voice, error)
 }

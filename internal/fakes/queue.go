@@ -54,6 +54,7 @@ func NewQueue(now func() time.Time) *Queue {
 
 // Enqueue adds jobs whose ID is neither pending nor finished within
 // koe.DedupeWindow; ErrInvalid (nothing added) for a job without ID or Kind.
+// A job is claimable from its NotBefore, or at once when that has passed.
 func (q *Queue) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -75,7 +76,11 @@ func (q *Queue) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 			continue
 		}
 		j.Attrs = maps.Clone(j.Attrs)
-		q.jobs[j.ID] = &fakeJob{job: j, enqueued: now, available: now}
+		available := now
+		if j.NotBefore.After(now) {
+			available = j.NotBefore
+		}
+		q.jobs[j.ID] = &fakeJob{job: j, enqueued: now, available: available}
 		added++
 	}
 	return added, nil

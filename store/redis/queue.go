@@ -26,8 +26,8 @@ import (
 //	         or delayed), for dedupe, depth and the oldest age
 //	Q:att    hash    job id → deliveries of its earlier stream entries
 //	Q:lease  zset    entry id → lease deadline (ms, by Options.Now)
-//	Q:delay  zset    job id → not before (ms): jobs waiting to be retried,
-//	         moved back into the stream when due
+//	Q:delay  zset    job id → not before (ms): jobs waiting to be retried
+//	         or scheduled (Job.NotBefore), moved into the stream when due
 //	Q:done   zset    job id → finished at (ms): the dedupe window
 //	Q:dead   stream  dead letters (capped): j, job, attempts, reason, at
 //
@@ -78,20 +78,26 @@ func (s *Store) queueKeys() queueKeys {
 	}
 }
 
-// enqueueScript adds new jobs.
-// KEYS: stream, jobs, pend, done. ARGV: now (ms), window (ms), done TTL
-// (ms), then per job id, JSON. Returns how many were new.
+// enqueueScript adds new jobs; a job scheduled for later waits in the
+// delay set, like a retry, until a claim moves it into the stream.
+// KEYS: stream, jobs, pend, done, delay. ARGV: now (ms), window (ms), done
+// TTL (ms), then per job id, JSON, not before (ms; 0 when not in the
+// future). Returns how many were new.
 var enqueueScript = goredis.NewScript(`
-local stream, jobs, pend, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local stream, jobs, pend, done, delay = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', done, '-inf', now - tonumber(ARGV[2]))
 local added = 0
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   if not redis.call('ZSCORE', pend, id) and not redis.call('ZSCORE', done, id) then
     redis.call('HSET', jobs, id, ARGV[i + 1])
     redis.call('ZADD', pend, now, id)
-    redis.call('XADD', stream, '*', 'j', id)
+    if ARGV[i + 2] ~= '0' then
+      redis.call('ZADD', delay, ARGV[i + 2], id)
+    else
+      redis.call('XADD', stream, '*', 'j', id)
+    end
     added = added + 1
   end
 end
@@ -237,7 +243,9 @@ return 1
 
 // Enqueue durably adds the jobs and returns how many were new: a job whose
 // ID is pending, or was completed or dead-lettered less than
-// koe.DedupeWindow ago (to the millisecond), is skipped. A job without an
+// koe.DedupeWindow ago (to the millisecond), is skipped. A job whose
+// NotBefore is in the future waits in the delay set and is claimable from
+// NotBefore (to the millisecond). A job without an
 // ID or Kind makes it return koe.ErrInvalid before anything is written. One
 // call is one atomic script.
 func (s *Store) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
@@ -248,7 +256,8 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 		return 0, nil
 	}
 	k := s.queueKeys()
-	args := []any{millis(s.now()), koe.DedupeWindow.Milliseconds(), (koe.DedupeWindow + gcMargin).Milliseconds()}
+	now := s.now()
+	args := []any{millis(now), koe.DedupeWindow.Milliseconds(), (koe.DedupeWindow + gcMargin).Milliseconds()}
 	for i, j := range jobs {
 		if j.ID == "" || j.Kind == "" {
 			return 0, fmt.Errorf("redis: enqueue: job %d: missing id or kind: %w", i, koe.ErrInvalid)
@@ -257,9 +266,14 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("redis: enqueue: encode job %d: %w", i, err)
 		}
-		args = append(args, j.ID, p)
+		// Like retry delays, NotBefore counts to the millisecond.
+		var notBefore int64
+		if j.NotBefore.After(now) {
+			notBefore = millis(j.NotBefore)
+		}
+		args = append(args, j.ID, p, notBefore)
 	}
-	n, err := enqueueScript.Run(ctx, s.client, []string{k.stream, k.jobs, k.pend, k.done}, args...).Int()
+	n, err := enqueueScript.Run(ctx, s.client, []string{k.stream, k.jobs, k.pend, k.done, k.delay}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("redis: enqueue: %w", err)
 	}

@@ -33,8 +33,9 @@ const (
 		(SELECT rowid FROM jobs_dedupe WHERE finished_at <= ?1 LIMIT ?2)`
 	// A job is new unless pending (the id conflicts) or finished within
 	// the window.
+	// available_at is max(now, NotBefore).
 	insertJobSQL = `INSERT INTO jobs (id, data, enqueued_at, available_at)
-		SELECT ?1, ?2, ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM jobs_dedupe WHERE id = ?1 AND finished_at > ?4)
+		SELECT ?1, ?2, ?3, max(?3, ?5) WHERE NOT EXISTS (SELECT 1 FROM jobs_dedupe WHERE id = ?1 AND finished_at > ?4)
 		ON CONFLICT (id) DO NOTHING`
 	// Each lease is the claim's unique prefix and the job id.
 	claimJobsSQL = `UPDATE jobs SET lease = ?1 || id, owner = ?2, available_at = ?3, attempts = attempts + 1
@@ -53,7 +54,8 @@ const (
 
 // Enqueue durably adds the jobs and returns how many were new: a job whose
 // ID is pending, or was completed or dead-lettered less than
-// koe.DedupeWindow ago, is skipped. A job without an ID or Kind makes it
+// koe.DedupeWindow ago, is skipped. A job is claimable from its NotBefore,
+// or at once when that is zero or past. A job without an ID or Kind makes it
 // return koe.ErrInvalid before anything is written. All jobs of one call
 // are written in one transaction.
 func (q *Store) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
@@ -83,7 +85,11 @@ func (q *Store) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 			return err
 		}
 		for i, j := range jobs {
-			res, err := w.tx.ExecContext(w.ctx, insertJobSQL, j.ID, payloads[i], nanos(now), since)
+			notBefore := int64(0)
+			if !j.NotBefore.IsZero() {
+				notBefore = nanos(j.NotBefore)
+			}
+			res, err := w.tx.ExecContext(w.ctx, insertJobSQL, j.ID, payloads[i], nanos(now), since, notBefore)
 			if err != nil {
 				return err
 			}

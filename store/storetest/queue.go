@@ -47,7 +47,8 @@ func TestQueue(t *testing.T, newBackend func(t *testing.T) Factory, f Features) 
 // clock, to the millisecond; Job.Created is not used). Time boundaries are
 // those of the inbox, to the millisecond: a lease taken at T with ttl d is
 // live while now < T+d; a retry at T with delay r is claimable when
-// now >= T+r; an ID finished at T is skipped while now < T+DedupeWindow.
+// now >= T+r; a job with NotBefore N is claimable when now >= N (and at
+// once when N is zero or past); an ID finished at T is skipped while now < T+DedupeWindow.
 // Every method given a cancelled context returns an error that wraps
 // context.Canceled.
 func TestQueuePort(t *testing.T, newQueue func(t *testing.T) QueueFactory, f Features) {
@@ -368,6 +369,43 @@ func TestQueuePort(t *testing.T, newQueue func(t *testing.T) QueueFactory, f Fea
 		}
 	})
 
+	t.Run("NotBefore", func(t *testing.T) {
+		// A scheduled job is pending (counted, deduplicated) but not
+		// claimable before its NotBefore; a NotBefore in the past is at once.
+		t.Parallel()
+		clk := NewClock(t0)
+		open := newQueue(t)
+		q := open(t, clk.Now)
+		later := job("nb-later")
+		later.NotBefore = clk.Now().Add(time.Hour)
+		later.Attrs = map[string]string{"why": "sla reminder"}
+		past := job("nb-past")
+		past.NotBefore = clk.Now().Add(-time.Hour)
+		mustEnqueue(t, q, 3, later, past, job("nb-now"))
+		ds := mustClaimJobs(t, q, "w1", 10)
+		if got, want := jobIDs(ds), []string{"nb-now", "nb-past"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("Claim = %v, want %v (not the scheduled job)", got, want)
+		}
+		for _, d := range ds {
+			mustComplete(t, q, d)
+		}
+		checkStats(t, q, "while scheduled", 1, 0)
+		mustEnqueue(t, q, 0, later) // still pending: skipped
+		clk.Advance(time.Hour - time.Millisecond)
+		q2 := open(t, clk.Now)
+		if got := mustClaimJobs(t, q2, "w2", 10); len(got) != 0 {
+			t.Fatalf("Claim a millisecond before NotBefore = %v, want none", jobIDs(got))
+		}
+		checkStats(t, q2, "just before NotBefore", 1, time.Hour-time.Millisecond)
+		clk.Advance(time.Millisecond)
+		d := mustClaimJob(t, q2, "w2", "nb-later", 1)
+		if !reflect.DeepEqual(normJob(d.Job), normJob(later)) {
+			t.Errorf("scheduled job =\n%+v\nwant\n%+v", d.Job, later)
+		}
+		mustComplete(t, q2, d)
+		checkStats(t, q2, "after completing", 0, 0)
+	})
+
 	t.Run("DeadLetter", func(t *testing.T) {
 		t.Parallel()
 		clk := NewClock(t0)
@@ -599,9 +637,10 @@ func job(id string) koe.Job {
 	return koe.Job{ID: id, Kind: "test.kind", Ref: "ref-" + id, Created: t0}
 }
 
-// normJob makes Created comparable and an empty Attrs map nil.
+// normJob makes Created and NotBefore comparable and an empty Attrs map nil.
 func normJob(j koe.Job) koe.Job {
 	j.Created = j.Created.UTC().Round(0)
+	j.NotBefore = j.NotBefore.UTC().Round(0)
 	if len(j.Attrs) == 0 {
 		j.Attrs = nil
 	}

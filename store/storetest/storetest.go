@@ -72,6 +72,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) Factory, f Features) {
 	t.Run("Store", func(t *testing.T) { TestStore(t, newBackend, f) })
 	t.Run("Reports", func(t *testing.T) { TestReports(t, newBackend, f) })
 	t.Run("Queue", func(t *testing.T) { TestQueue(t, newBackend, f) })
+	t.Run("Voices", func(t *testing.T) { TestVoices(t, newBackend, f) })
+	t.Run("Cases", func(t *testing.T) { TestCases(t, newBackend, f) })
 }
 
 // TestStore checks what koe.Store adds to the two ports: Ping and Close.
