@@ -117,10 +117,22 @@ func (t *Turn) step() {
 			t.End()
 		}
 	}
+	if t.msg.Kind == koe.KindStaff {
+		t.staff()
+		return
+	}
 	if t.msg.Kind == koe.KindFollow {
 		t.End()
 		t.Say("greeting.follow")
+		if t.inHandoff() {
+			t.handoffReminder()
+			return
+		}
 		t.Menu("menu.prompt")
+		return
+	}
+	if t.inHandoff() {
+		t.handoff()
 		return
 	}
 	paused := t.s.Dialog != "" && t.idle()
@@ -191,6 +203,8 @@ func (t *Turn) step() {
 // the pending question, or the menu.
 func (t *Turn) resume() {
 	switch {
+	case t.inHandoff():
+		t.handoffReminder()
 	case t.s.Var(varResume) != "":
 		t.askResume()
 	case t.s.Var(varConfirm) != "":
@@ -279,17 +293,23 @@ func (t *Turn) answerConfirm(cmd command) {
 }
 
 // mainMenu answers input outside any dialog: a menu choice starts its
-// dialog (or explains it is not available on LINE yet); anything else gets
-// the menu.
+// dialog (or explains it is not available on LINE yet); a text with
+// substance becomes a voice (VoiceSourceFreeText) answered by the voice
+// sink, with the menu offered under the answer; anything else, or a voice
+// the sink does not answer, gets the menu.
 func (t *Turn) mainMenu() {
 	cs := t.e.menuChoices()
 	data, ok := t.Chosen(cs...)
 	if !ok {
+		key := "menu.fallback"
 		if t.fresh {
-			t.Menu("menu.fresh")
-		} else {
-			t.Menu("menu.fallback")
+			key = "menu.fresh"
 		}
+		if text := t.Text(); t.e.cfg.Voices != nil && HasSubstance(text) {
+			t.EffectOr(VoiceEffect{Text: text, Source: VoiceSourceFreeText}, func(t *Turn) { t.Menu(key) })
+			return
+		}
+		t.Menu(key)
 		return
 	}
 	for _, m := range mainMenu {

@@ -125,7 +125,14 @@ const (
 	varConfirm = "_confirm" // "cancel" while asking to confirm a cancel
 	varReturn  = "_return"  // state to return to after Edit
 	varResume  = "_resume"  // "ask" while asking whether to continue after a pause
+
+	varHandoff        = "_handoff"         // the case ref while staff talk with the customer
+	varHandoffRelayed = "_handoff_relayed" // "1" once a message was passed on in this handoff
+	varHandoffConfirm = "_handoff_confirm" // "end" while asking to confirm ending the handoff
 )
+
+// handoffVars outlive End.
+var handoffVars = []string{varHandoff, varHandoffRelayed, varHandoffConfirm}
 
 const maxHistory = 32
 
@@ -144,10 +151,14 @@ type Turn struct {
 }
 
 // placedEffect is an effect and the number of replies the step had made
-// when it asked for it: the runner's replies go there.
+// when it asked for it: the runner's replies go there. fallback replaces an
+// empty answer; offer (the fallback's quick replies) is put under an answer
+// that has none.
 type placedEffect struct {
-	effect Effect
-	at     int
+	effect   Effect
+	at       int
+	fallback []koe.Reply
+	offer    []koe.Action
 }
 
 // Message returns the inbound message.
@@ -256,6 +267,24 @@ func (t *Turn) Chosen(choices ...Choice) (data string, ok bool) {
 // has made so far and before those it makes later.
 func (t *Turn) Effect(e Effect) {
 	t.effects = append(t.effects, placedEffect{effect: e, at: len(t.replies)})
+}
+
+// EffectOr is Effect with a fallback: the replies otherwise adds are sent
+// instead of the runner's answer when the runner has nothing to say, and
+// when it does answer, the fallback's quick replies are offered under the
+// answer (unless it brings its own). otherwise must only add replies.
+func (t *Turn) EffectOr(e Effect, otherwise func(t *Turn)) {
+	at := len(t.replies)
+	otherwise(t)
+	fallback := slices.Clone(t.replies[at:])
+	t.replies = t.replies[:at]
+	var offer []koe.Action
+	for _, r := range fallback {
+		if r.QuickReplies != nil {
+			offer = r.QuickReplies
+		}
+	}
+	t.effects = append(t.effects, placedEffect{effect: e, at: at, fallback: fallback, offer: offer})
 }
 
 // Invalid returns how many invalid answers in a row the current question
@@ -404,10 +433,20 @@ func (t *Turn) Reask(explainKey string, args ...string) {
 }
 
 // End finishes the current dialog and forgets its answers. It adds no
-// reply.
+// reply. A handoff to staff (see Engine.Handle) is not a dialog and
+// survives it.
 func (t *Turn) End() {
+	kept := make(map[string]string)
+	for _, name := range handoffVars {
+		if v := t.s.Var(name); v != "" {
+			kept[name] = v
+		}
+	}
 	t.s.Dialog, t.s.State = "", ""
 	t.s.Vars, t.s.History, t.s.Invalid = nil, nil, 0
+	for name, v := range kept {
+		t.s.SetVar(name, v)
+	}
 }
 
 // Menu adds the catalogue text key with the main menu as quick replies.

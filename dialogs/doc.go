@@ -18,8 +18,17 @@
 // Commands work everywhere and take precedence over a dialog's answers:
 // メニュー/menu, やめる/キャンセル/cancel (asks to confirm inside a dialog),
 // 戻る/back, ヘルプ/help, and "English"/"日本語" to switch language. Without
-// a running dialog, every input that is not a command or a menu choice is
-// answered with the main menu.
+// a running dialog, a text that is not a command or a menu choice and has
+// substance (not small talk such as こんにちは) is a customer's voice: it goes
+// to the VoiceSink as a VoiceEffect (Source "free_text"), whose answer
+// (an apology with a case reference, thanks) is sent with the menu; any
+// other input is answered with the main menu.
+//
+// Staff can talk with a customer directly (handoff): a koe.KindStaff message
+// with a reply shows the staff member's answer and hands the conversation
+// off for that case, after which the customer's messages are passed on as
+// RelayEffects instead of being answered by the bot, until either side ends
+// it (see Engine.Handle).
 //
 // Customer texts come from package catalog (ja default, en); code refers to
 // them by key only.

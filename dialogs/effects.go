@@ -41,12 +41,60 @@ type VoiceEffect struct {
 // EffectKind returns "voice".
 func (VoiceEffect) EffectKind() string { return "voice" }
 
-// VoiceSink receives VoiceEffects. AddVoice must be idempotent by meta.Key
-// and safe for concurrent use; an error makes Handle fail before the session
-// is saved, so the message is processed again later.
+// Sources of VoiceEffects the engine itself emits.
+const (
+	// VoiceSourceFreeText is a text sent outside any dialog that is not a
+	// command or a menu choice.
+	VoiceSourceFreeText = "free_text"
+)
+
+// VoiceSink receives VoiceEffects: it classifies and records the voice and
+// may answer the customer (an apology with a case reference for a
+// complaint, thanks for praise).
+//
+// AddVoice must be idempotent by meta.Key: calling it again with the same
+// key (after a crash before the session was saved) must not record a second
+// voice, open a second case or enqueue a second job, and must return the
+// same replies. Its replies are placed like an EffectRunner's (see
+// Turn.Effect and Turn.EffectOr), stored in the session's Outbox and so
+// resent unchanged on a redelivery; nil means it has nothing to say. An
+// error makes Handle fail before the session is saved, so the message is
+// processed again later. It must be safe for concurrent use.
 type VoiceSink interface {
-	AddVoice(ctx context.Context, meta EffectMeta, v VoiceEffect) error
+	AddVoice(ctx context.Context, meta EffectMeta, v VoiceEffect) ([]koe.Reply, error)
 }
+
+// Effect kinds of the handoff, for Runners.
+const (
+	KindRelay      = "handoff:relay"
+	KindHandoffEnd = "handoff:end"
+)
+
+// RelayEffect passes a customer's message to the staff member handling
+// CaseRef while the conversation is handed off (see Engine.Handle). Kind is
+// the message's kind (text, image, sticker or location) and the field of
+// that kind is set. Text and Location are personal data.
+type RelayEffect struct {
+	CaseRef  string
+	Kind     koe.MessageKind
+	Text     string
+	Image    *koe.Image
+	Location *koe.Location
+	Sticker  *koe.Sticker
+}
+
+// EffectKind returns KindRelay.
+func (RelayEffect) EffectKind() string { return KindRelay }
+
+// HandoffEndEffect tells staff that the handoff of CaseRef ended; By is who
+// ended it ("customer").
+type HandoffEndEffect struct {
+	CaseRef string
+	By      string
+}
+
+// EffectKind returns KindHandoffEnd.
+func (HandoffEndEffect) EffectKind() string { return KindHandoffEnd }
 
 // EffectRunner executes effects the engine has no built-in executor for
 // (those of dialogs such as the accident report).

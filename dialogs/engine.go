@@ -51,10 +51,19 @@ type Config struct {
 	// one is registered the entry explains it is not available on LINE and
 	// gives the phone desk.
 	Dialogs []*Dialog
-	// Voices receives VoiceEffects (nil: they are dropped, logged at debug).
+	// Voices receives VoiceEffects (nil: they are dropped, logged at
+	// debug). With a sink, a text outside any dialog that is neither a
+	// command nor a menu choice becomes a VoiceEffect (Source
+	// VoiceSourceFreeText) and the sink's replies answer it; without one,
+	// such a text gets the main menu.
 	Voices VoiceSink
-	// Effects runs every other effect (nil: such an effect is an error).
+	// Effects runs every other effect (nil: such an effect is an error),
+	// including the handoff's RelayEffect and HandoffEndEffect once staff
+	// reply to a customer (see Handle).
 	Effects EffectRunner
+	// Commands are inputs available everywhere, like Dialog.Commands; they
+	// are checked after the registered dialogs' commands.
+	Commands []Command
 	// AccidentPhone and InquiryPhone are the phone desks' numbers shown to
 	// customers; empty uses the catalogue's placeholder.
 	AccidentPhone string
@@ -154,6 +163,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 			e.commands = append(e.commands, c)
 		}
 	}
+	for _, c := range cfg.Commands {
+		if c.Match == nil || c.Run == nil {
+			return nil, fmt.Errorf("dialogs: command %q needs Match and Run: %w", c.Name, koe.ErrInvalid)
+		}
+		e.commands = append(e.commands, c)
+	}
 	return e, nil
 }
 
@@ -165,6 +180,15 @@ func (e *Engine) Dialogs() []string {
 // Handle processes msg completely and idempotently by msg.ID:
 //
 //   - unfollow: the session is deleted; nothing is sent.
+//   - staff (koe.KindStaff, a StaffNote): "reply" shows the staff member's
+//     text to the customer and hands the conversation off for the note's
+//     case; "end" ends that handoff with a closing text. While handed off,
+//     the customer's texts, images, stickers and locations are not answered
+//     by the bot but passed on as RelayEffects (the first with a short
+//     confirmation); 「終了」/"end" ends the handoff (a HandoffEndEffect),
+//     やめる/メニュー ask to confirm ending it, and help, the language
+//     switch and the registered commands (状況) still work. A dialog in
+//     progress when the handoff began is offered again when it ends.
 //   - a message whose step is already in the session (a redelivery): the
 //     stored Outbox is sent again, unchanged (same RetryKey), if it belongs
 //     to msg; otherwise nothing happens.
@@ -265,19 +289,16 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 	if cached && len(effects) > 0 {
 		return nil, errCachedHint
 	}
-	var replies []koe.Reply
-	done := 0 // step replies already in replies
+	answers := make([][]koe.Reply, len(effects))
 	for i, eff := range effects {
 		meta := EffectMeta{Key: fmt.Sprintf("%s/%d", msg.ID, i), MessageID: msg.ID, User: msg.User, Lang: next.Lang, At: now}
 		answer, err := e.runEffect(ctx, meta, eff.effect)
 		if err != nil {
 			return nil, err
 		}
-		replies = append(replies, stepReplies[done:eff.at]...)
-		done = eff.at
-		replies = append(replies, answer...)
+		answers[i] = answer
 	}
-	replies = lastQuickReplies(append(replies, stepReplies[done:]...))
+	replies := merge(stepReplies, effects, answers)
 	next.MarkApplied(msg.ID)
 	next.Outbox = nil
 	if len(replies) > 0 {
@@ -314,7 +335,7 @@ func (e *Engine) runEffect(ctx context.Context, meta EffectMeta, eff Effect) ([]
 			e.log.DebugContext(ctx, "no voice sink; voice dropped", slog.String("source", v.Source))
 			return nil, nil
 		}
-		err = e.cfg.Voices.AddVoice(ctx, meta, v)
+		replies, err = e.cfg.Voices.AddVoice(ctx, meta, v)
 	default:
 		if e.cfg.Effects == nil {
 			return nil, fmt.Errorf("dialogs: no runner for effect %q: %w", eff.EffectKind(), koe.ErrInvalid)
@@ -333,15 +354,40 @@ func (e *Engine) runEffect(ctx context.Context, meta EffectMeta, eff Effect) ([]
 // same inputs give the same outputs. Only the last reply carries quick
 // replies.
 //
-// An effect whose runner answers (EffectRunner) adds its replies where the
-// step asked for it; Step cannot know them and returns the step's own.
+// An effect whose runner answers (EffectRunner, VoiceSink) adds its replies
+// where the step asked for it; Step cannot know them and returns the step's
+// own, with the fallback of each Turn.EffectOr as if its runner had nothing
+// to say.
 func (e *Engine) Step(s koe.Session, msg koe.Message, now time.Time) (koe.Session, []koe.Reply, []Effect) {
 	next, replies, placed := e.step(s, msg, now)
 	var effects []Effect
 	for _, p := range placed {
 		effects = append(effects, p.effect)
 	}
-	return next, lastQuickReplies(replies), effects
+	return next, merge(replies, placed, make([][]koe.Reply, len(placed))), effects
+}
+
+// merge places each effect's answer among the step's replies where the step
+// asked for the effect: the answer, or the effect's fallback when the
+// answer is empty (then the fallback's quick replies are offered under the
+// answer). Only the last reply keeps quick replies.
+func merge(stepReplies []koe.Reply, effects []placedEffect, answers [][]koe.Reply) []koe.Reply {
+	var replies []koe.Reply
+	done := 0 // step replies already in replies
+	for i, eff := range effects {
+		replies = append(replies, stepReplies[done:eff.at]...)
+		done = eff.at
+		answer := answers[i]
+		switch {
+		case len(answer) == 0:
+			answer = eff.fallback
+		case eff.offer != nil && answer[len(answer)-1].QuickReplies == nil:
+			answer = slices.Clone(answer)
+			answer[len(answer)-1].QuickReplies = eff.offer
+		}
+		replies = append(replies, answer...)
+	}
+	return lastQuickReplies(append(replies, stepReplies[done:]...))
 }
 
 // step is Step with the effects' places among the replies kept and quick

@@ -20,7 +20,8 @@ var (
 
 // FeedbackDialog is ご意見・ご感想: it asks for a free-text comment, shows it
 // for confirmation, and on "send" hands it to the voice pipeline as a
-// VoiceEffect and thanks the customer. The comment is kept in Vars
+// VoiceEffect and thanks the customer (unless the voice sink answers, as it
+// does for a complaint). The comment is kept in Vars
 // ("comment") until the dialog ends.
 func FeedbackDialog() *Dialog {
 	return &Dialog{
@@ -62,9 +63,11 @@ func FeedbackDialog() *Dialog {
 				Answer: func(t *Turn) {
 					switch data, _ := t.Chosen(choiceFeedbackSend, choiceFeedbackEdit); data {
 					case choiceFeedbackSend.Data:
-						t.Effect(VoiceEffect{Text: t.Var("comment"), Source: VoiceSourceFeedback})
+						// The voice sink answers a complaint (an apology and
+						// a case reference) instead of the thanks.
+						t.EffectOr(VoiceEffect{Text: t.Var("comment"), Source: VoiceSourceFeedback},
+							func(t *Turn) { t.Say("feedback.thanks") })
 						t.End()
-						t.Say("feedback.thanks")
 						t.Menu("menu.other")
 					case choiceFeedbackEdit.Data:
 						t.Edit("comment")

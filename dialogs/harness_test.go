@@ -52,6 +52,8 @@ type voiceRecorder struct {
 	keys   map[string]bool
 	calls  int
 	err    error
+	// answer is what AddVoice replies (nil: nothing to say).
+	answer []koe.Reply
 }
 
 type recordedVoice struct {
@@ -59,22 +61,22 @@ type recordedVoice struct {
 	Voice dialogs.VoiceEffect
 }
 
-func (r *voiceRecorder) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.VoiceEffect) error {
+func (r *voiceRecorder) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.VoiceEffect) ([]koe.Reply, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
 	if r.keys == nil {
 		r.keys = make(map[string]bool)
 	}
 	if r.keys[meta.Key] {
-		return nil
+		return r.answer, nil
 	}
 	r.keys[meta.Key] = true
 	r.voices = append(r.voices, recordedVoice{meta, v})
-	return nil
+	return r.answer, nil
 }
 
 func (r *voiceRecorder) Voices() []recordedVoice {

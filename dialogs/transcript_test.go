@@ -16,6 +16,7 @@ import (
 	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/accident"
+	"github.com/koehq/koe/dialogs/voices"
 	"github.com/koehq/koe/internal/fakes"
 	"golang.org/x/tools/txtar"
 )
@@ -30,21 +31,31 @@ var defaultNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("JST", 9*36
 // A transcript is a txtar archive. Its comment describes the conversation
 // and may set "lang: en" (the engine's default language), "now: RFC3339"
 // (the fixed clock), "user: console:NAME", "accident: off" (the engine
-// without the accident dialog) and "fixtures: reports" (two
-// stored accident reports of the user and one of someone else, see
-// seedReports). The engine runs with the accident dialog, its runner on
-// in-memory reports and queue, and references drawn from a fixed sequence
-// (the first is AR-<date>-7F3K). Then come sections in order:
+// without the accident dialog) and "fixtures: reports" (two stored
+// accident reports of the user and one of someone else, see seedReports)
+// or "fixtures: cases" (those reports and three cases of the user, one
+// closed, and one of someone else, see seedCases). The engine runs with the
+// accident dialog, its runner on in-memory reports and queue, the voice
+// sink (voices.Sink) on in-memory voices and cases with a scripted
+// classifier, the case status command and runner, and references drawn
+// from fixed sequences (the first is AR-<date>-7F3K, C-<date>-7F3K). Then
+// come sections in order:
 //
+//	-- classify -- lines "TEXT => KIND TOPIC SENTIMENT [urgency=A,B]
+//	               [conf=0.7]": what the classifier answers for TEXT (any
+//	               other text: request, other, neutral, confidence 0.9)
 //	-- user --     one line in console syntax (text, N for a choice,
 //	               /postback, /location, /image, /follow, /unfollow)
-//	-- bot --      the console rendering of the bot's answer to that line
+//	-- staff --    one line "reply REF TEXT" or "end REF": a koe.KindStaff
+//	               message about case REF for the user
+//	-- bot --      the console rendering of the bot's answer to the line
 //	-- effects --  what the turn's effects did (only when anything): reports
-//	               created (as stored, JSON), jobs enqueued, voices recorded
+//	               created (as stored, JSON), cases created, voices stored,
+//	               jobs enqueued
 //	-- wait --     a duration (Go syntax, "31m") to advance the clock by
 //
 // With -update the bot and effects sections are rewritten from what the
-// bot does now; user and wait sections are kept.
+// bot does now; classify, user, staff and wait sections are kept.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txtar"))
 	if err != nil {
@@ -129,14 +140,18 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 	h := parseHeader(t, a.Comment)
 	clk := newClock(h.now)
 	store := fakes.NewSessionStore(clk.Now)
-	voices := &voiceRecorder{}
+	voiceStore, caseStore := fakes.NewVoiceStore(), fakes.NewCaseStore()
+	clf := &scriptedClassifier{}
 	var screen bytes.Buffer
 	chat := console.NewChat(h.user, &screen)
 	chat.NewID = counter("msg-")
 	chat.Now = clk.Now
 	reports, queue := newMemReports(), &memQueue{}
-	if h.fixtures == "reports" {
+	if h.fixtures == "reports" || h.fixtures == "cases" {
 		seedReports(t, reports, h.user)
+	}
+	if h.fixtures == "cases" {
+		seedCases(t, caseStore, h.user)
 	}
 	runner := &accident.Runner{
 		Reports: reports,
@@ -146,19 +161,41 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 		Now:     clk.Now,
 		Rand:    &seqReader{},
 	}
+	sink := &voices.Sink{
+		Classifier: clf,
+		Voices:     voiceStore,
+		Cases:      caseStore,
+		Queue:      queue,
+		Catalog:    mustCatalog(t),
+		Now:        clk.Now,
+		Rand:       &seqReader{},
+	}
+	status := &voices.Status{Cases: caseStore, Reports: runner, Catalog: mustCatalog(t)}
+	runners := dialogs.Runners{
+		accident.KindSubmit:    runner,
+		accident.KindStatus:    status,
+		voices.KindCaseStatus:  status,
+		dialogs.KindRelay:      sink,
+		dialogs.KindHandoffEnd: sink,
+	}
 	cfg := dialogs.Config{
 		Sessions:    store,
 		Senders:     map[koe.Channel]koe.Sender{koe.ChannelConsole: lineLimits{t, chat}},
 		Now:         clk.Now,
 		DefaultLang: h.lang,
 		NewRetryKey: counter("retry-"),
-		Voices:      voices,
+		Voices:      sink,
 		Dialogs:     []*dialogs.Dialog{accident.Dialog()},
-		Effects:     runner,
+		Commands:    []dialogs.Command{voices.StatusCommand()},
+		Effects:     runners,
 	}
 	if h.noAcc {
-		cfg.Dialogs, cfg.Effects = nil, nil
+		cfg.Dialogs = nil
+		status.Reports = nil
+		delete(runners, accident.KindSubmit)
+		delete(runners, accident.KindStatus)
 	}
+	staffID := counter("staff-")
 	eng, err := dialogs.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -176,16 +213,25 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			}
 			clk.Advance(d)
 			out.Files = append(out.Files, f)
-		case "user":
+		case "classify":
+			clf.load(t, string(f.Data))
+			out.Files = append(out.Files, f)
+		case "user", "staff":
 			line := strings.TrimRight(string(f.Data), "\n")
 			if strings.Contains(line, "\n") {
-				t.Fatalf("user section holds more than one line: %q", line)
+				t.Fatalf("%s section holds more than one line: %q", f.Name, line)
 			}
 			out.Files = append(out.Files, f)
 			screen.Reset()
-			before := len(voices.Voices())
+			voicesBefore, casesBefore := len(voiceStore.All()), len(caseStore.All())
 			reportsBefore, jobsBefore := len(reports.order), len(queue.Jobs())
-			msg, err := chat.ParseLine(line)
+			var msg koe.Message
+			var err error
+			if f.Name == "staff" {
+				msg = staffMessage(t, line, h.user, staffID(), clk.Now())
+			} else {
+				msg, err = chat.ParseLine(line)
+			}
 			if err != nil {
 				fmt.Fprintf(&screen, "! %v\n", err)
 			} else if err := eng.Handle(ctx, msg); err != nil {
@@ -201,17 +247,27 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 				}
 				fmt.Fprintf(&b, "report %s\n", js)
 			}
-			for _, j := range queue.Jobs()[jobsBefore:] {
-				fmt.Fprintf(&b, "job id=%s kind=%s ref=%s\n", j.ID, j.Kind, j.Ref)
+			for _, c := range caseStore.All()[casesBefore:] {
+				fmt.Fprintf(&b, "case ref=%s type=%s kind=%s topic=%s priority=%s status=%s voice=%s lang=%s ack=%s due=%s urgency=%s\n",
+					c.Ref, c.Type, c.Kind, c.Topic, c.Priority, c.Status, c.VoiceID, c.Lang,
+					c.AckDueAt.Format(time.RFC3339), c.DueAt.Format(time.RFC3339), strings.Join(c.Urgency, ","))
 			}
-			for _, v := range voices.Voices()[before:] {
-				fmt.Fprintf(&b, "voice source=%s key=%s lang=%s text=%q\n", v.Voice.Source, v.Meta.Key, v.Meta.Lang, v.Voice.Text)
+			for _, v := range voiceStore.All()[voicesBefore:] {
+				fmt.Fprintf(&b, "voice id=%s source=%s kind=%s topic=%s sentiment=%s case=%s text=%q\n",
+					v.ID, v.Source, v.Kind, v.Topic, v.Sentiment, v.CaseRef, v.Text)
+			}
+			for _, j := range queue.Jobs()[jobsBefore:] {
+				fmt.Fprintf(&b, "job id=%s kind=%s ref=%s", j.ID, j.Kind, j.Ref)
+				if len(j.Attrs) > 0 {
+					fmt.Fprintf(&b, " attrs=%s", formatAttrs(j.Attrs))
+				}
+				b.WriteString("\n")
 			}
 			if b.Len() > 0 {
 				out.Files = append(out.Files, txtar.File{Name: "effects", Data: []byte(b.String())})
 			}
 		default:
-			t.Fatalf("unknown section %q (want user, bot, effects or wait)", f.Name)
+			t.Fatalf("unknown section %q (want classify, user, staff, bot, effects or wait)", f.Name)
 		}
 	}
 	return out

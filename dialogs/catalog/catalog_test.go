@@ -59,7 +59,8 @@ func TestLabelsFitLINE(t *testing.T) {
 	c := load(t)
 	labels := []string{"menu.accident", "menu.inquiry", "menu.feedback", "cmd.menu", "cmd.cancel", "cmd.back", "cmd.help",
 		"cancel.yes", "cancel.no", "feedback.send", "feedback.edit"}
-	labels = append(labels, "resume.continue", "resume.restart", "accident.police_yes", "accident.police_no")
+	labels = append(labels, "resume.continue", "resume.restart", "accident.police_yes", "accident.police_no",
+		"handoff.end", "handoff.end_yes", "handoff.end_no")
 	for _, k := range c.Keys(koe.Japanese) {
 		for _, p := range []string{"accident.btn_", "accident.kind_", "accident.inv_", "accident.call_", "accident.f_"} {
 			if strings.HasPrefix(k, p) {
