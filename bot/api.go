@@ -40,14 +40,19 @@ type api struct {
 }
 
 // guard checks the bearer token (constant time) before next runs.
-func (a *api) guard(next http.Handler) http.Handler {
+func (a *api) guard(next http.Handler) http.Handler { return bearerGuard(a.cfg.Token, next) }
+
+// bearerGuard answers 404 when token is empty (the admin API is disabled)
+// and 401 unless the request carries "Authorization: Bearer token"
+// (compared in constant time); otherwise next runs.
+func bearerGuard(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.cfg.Token == "" {
+		if token == "" {
 			writeError(w, http.StatusNotFound, "the admin API is disabled: set KOE_ADMIN_TOKEN")
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) != 1 {
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="koe"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
