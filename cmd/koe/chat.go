@@ -7,10 +7,8 @@ import (
 	"os/user"
 
 	"github.com/koehq/koe"
-	"github.com/koehq/koe/bot"
 	"github.com/koehq/koe/bot/console"
-	"github.com/koehq/koe/dialogs"
-	"github.com/koehq/koe/dialogs/accident"
+	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/dialogs/catalog"
 )
 
@@ -52,22 +50,11 @@ func runChat(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	chat := console.NewChat(koe.NewUserID(koe.ChannelConsole, *name), e.stdout)
-	engine, err := dialogs.NewEngine(dialogs.Config{
-		Sessions:         st,
-		Senders:          map[koe.Channel]koe.Sender{koe.ChannelConsole: chat},
-		Logger:           log,
-		DefaultLang:      cfg.Lang,
-		IdleTimeout:      cfg.SessionIdle,
-		SessionRetention: cfg.SessionRetention,
-		Catalog:          cat,
-		Dialogs:          []*dialogs.Dialog{accident.Dialog()},
-		// Reports filed here are alerted by a `koe serve` on the same store.
-		Effects: &accident.Runner{
-			Reports: st, Queue: st, Catalog: cat, Logger: log,
-			Photos: &bot.PhotoFetcher{DataDir: cfg.DataDir},
-		},
-		AccidentPhone: cfg.AccidentPhone,
-		InquiryPhone:  cfg.InquiryPhone,
+	// Reports and cases filed here are alerted by a `koe serve` on the same store.
+	engine, err := newEngine(cfg, engineDeps{
+		store: st, queue: st, catalog: cat, log: log,
+		senders: map[koe.Channel]koe.Sender{koe.ChannelConsole: chat},
+		due:     staff.DueTimes(cfg.Calendar, nil),
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/bizcal"
 )
 
 // Config is the service's configuration, read from the environment
@@ -38,7 +39,17 @@ type Config struct {
 	SlackChannelEscalations string
 	SlackChannelPraise      string
 
-	Classifier string // KOE_CLASSIFIER: embedded or openai
+	Classifier    string // KOE_CLASSIFIER: embedded or openai
+	OpenAIAPIKey  string // OPENAI_API_KEY
+	OpenAIBaseURL string // OPENAI_BASE_URL
+	OpenAIModel   string // OPENAI_MODEL
+
+	// Calendar is the business-hours calendar SLA due times are counted in
+	// (KOE_BUSINESS_HOURS, KOE_HOLIDAYS, KOE_YEAR_END_CLOSURE, KOE_BUSINESS_TZ).
+	Calendar *bizcal.Calendar
+	// PoliciesInForce is KOE_POLICIES_IN_FORCE: the complaint rate's
+	// denominator in voice reports (0: no rate).
+	PoliciesInForce int
 
 	AccidentPhone string // KOE_ACCIDENT_PHONE: the accident desk customers are told to call
 	InquiryPhone  string // KOE_INQUIRY_PHONE: the customer desk customers are told to call
@@ -91,6 +102,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SlackChannelEscalations: getenv("SLACK_CHANNEL_ESCALATIONS"),
 		SlackChannelPraise:      getenv("SLACK_CHANNEL_PRAISE"),
 		Classifier:              env("KOE_CLASSIFIER", "embedded"),
+		OpenAIAPIKey:            getenv("OPENAI_API_KEY"),
+		OpenAIBaseURL:           getenv("OPENAI_BASE_URL"),
+		OpenAIModel:             getenv("OPENAI_MODEL"),
 		LogFormat:               env("KOE_LOG_FORMAT", "json"),
 		RedisPrefix:             env("KOE_REDIS_PREFIX", "koe"),
 		AccidentPhone:           getenv("KOE_ACCIDENT_PHONE"),
@@ -122,6 +136,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Workers = intVar("KOE_WORKERS", 32)
 	c.RedisShards = intVar("KOE_REDIS_INBOX_SHARDS", 1)
 	c.WebhookMaxBytes = int64(intVar("KOE_WEBHOOK_MAX_BYTES", 1<<20))
+	c.PoliciesInForce = intVar(EnvPoliciesInForce, 0)
+	if cal, err := bizcal.FromEnv(getenv); err != nil {
+		var ve *bizcal.VarError
+		if errors.As(err, &ve) {
+			errs = append(errs, &ConfigError{ve.Var, ve.Err.Error()})
+		} else {
+			errs = append(errs, err)
+		}
+	} else {
+		c.Calendar = cal
+	}
 	c.SessionIdle = durVar("KOE_SESSION_IDLE", 30*time.Minute)
 	c.SessionRetention = durVar("KOE_SESSION_RETENTION", 24*time.Hour)
 	c.LeaseTTL = durVar("KOE_LEASE_TTL", 2*time.Minute)
@@ -171,7 +196,11 @@ func (c Config) Validate() error {
 		return &ConfigError{name, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither"}
 	}
 	switch c.Classifier {
-	case "embedded", "openai":
+	case "embedded":
+	case "openai":
+		if c.OpenAIModel == "" {
+			return &ConfigError{"OPENAI_MODEL", "KOE_CLASSIFIER=openai needs a model name"}
+		}
 	default:
 		return &ConfigError{"KOE_CLASSIFIER", "want embedded or openai"}
 	}

@@ -54,6 +54,7 @@ func commands() []command {
 		{"serve", "run the service (webhooks, dispatcher, health, metrics)", runServe},
 		{"chat", "talk to the bot in this terminal, through the same dialogs and store", runChat},
 		{"classify", "classify customer texts read from stdin (one per line, or --jsonl)", runClassify},
+		{"report", "print reports (voices: counts by kind × topic per quarter)", runReport},
 		{"version", "print the version", runVersion},
 		{"help", "show this help", nil},
 	}

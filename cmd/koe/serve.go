@@ -25,8 +25,6 @@ import (
 	"github.com/koehq/koe/bot/line"
 	"github.com/koehq/koe/bot/slack"
 	"github.com/koehq/koe/bot/staff"
-	"github.com/koehq/koe/dialogs"
-	"github.com/koehq/koe/dialogs/accident"
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/sqlite"
@@ -82,6 +80,8 @@ type app struct {
 	worker     *followup.Worker
 	server     *http.Server
 	listener   net.Listener
+	metrics    *bot.Metrics
+	closers    []func() error // closed after the workers stop
 
 	stopWork  context.CancelFunc
 	workDone  sync.WaitGroup
@@ -109,6 +109,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
+	a.metrics = metrics
 	bot.RegisterInboxDepth(reg, a.store)
 	owner := ownerName()
 
@@ -154,71 +155,26 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 
 	handlers := map[string]followup.Handler{}
 	if cfg.SlackBotToken != "" {
-		sc, err := slack.NewClient(slack.ClientConfig{
-			BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, Registerer: reg,
-		})
-		if err != nil {
-			return fmt.Errorf("slack client: %w", err)
+		if err := a.wireSlack(cfg, reg, routes, handlers, queue, senders, cat); err != nil {
+			return err
 		}
-		var onAction func(context.Context, slack.Action) error
-		if cfg.SlackChannelAccidents != "" {
-			acc, err := staff.NewAccidents(staff.AccidentsConfig{
-				Reports: a.store, Queue: queue, Slack: sc, Channel: cfg.SlackChannelAccidents,
-				Senders: senders, Catalog: cat, DataDir: cfg.DataDir, Logger: log,
-			})
-			if err != nil {
-				return err
-			}
-			maps.Copy(handlers, acc.Handlers())
-			onAction = acc.OnAction
-		} else {
-			log.Warn("SLACK_CHANNEL_ACCIDENTS is not set: accident reports are kept but not alerted")
-		}
-		routes["/webhooks/slack/interactions"] = bot.CountRequests(metrics, "/webhooks/slack/interactions",
-			slack.NewInteractionsHandler(slack.InteractionsConfig{
-				SigningSecret: cfg.SlackSigningSecret, Logger: log,
-				OnAction: func(ctx context.Context, act slack.Action) error {
-					if onAction == nil || !strings.HasPrefix(act.ActionID, "accident.") {
-						return nil // not ours (or not enabled): acknowledge and ignore
-					}
-					return onAction(ctx, act)
-				},
-			}))
-		routes["/webhooks/slack/events"] = bot.CountRequests(metrics, "/webhooks/slack/events",
-			slack.NewEventsHandler(slack.EventsConfig{SigningSecret: cfg.SlackSigningSecret, Logger: log}))
-		log.Info("channel enabled", "channel", "slack")
 	} else {
 		log.Warn("channel disabled: SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are not set", "channel", "slack")
 	}
-	if _, ok := handlers[staff.JobAccidentAlert]; !ok {
-		// Keep alerts queued (retrying) rather than losing them until Slack is set up.
-		handlers[staff.JobAccidentAlert] = followup.HandlerFunc(func(context.Context, koe.Job) error {
-			return errors.New("slack alerts are not configured (SLACK_BOT_TOKEN, SLACK_CHANNEL_ACCIDENTS)")
-		})
+	for _, kind := range []string{staff.JobAccidentAlert, staff.JobCaseAlert} {
+		if _, ok := handlers[kind]; !ok {
+			// Keep alerts queued (retrying) rather than losing them until Slack is set up.
+			handlers[kind] = followup.HandlerFunc(func(context.Context, koe.Job) error {
+				return errors.New("slack alerts are not configured (SLACK_BOT_TOKEN, SLACK_CHANNEL_*)")
+			})
+		}
 	}
 
-	runner := &accident.Runner{
-		Reports: a.store,
-		Queue:   queue,
-		Photos:  &bot.PhotoFetcher{DataDir: cfg.DataDir, Channels: content},
-		Catalog: cat,
-		Logger:  log,
-	}
 	if cfg.AccidentPhone == "" || cfg.InquiryPhone == "" {
 		log.Warn("KOE_ACCIDENT_PHONE or KOE_INQUIRY_PHONE is not set: customers are shown the catalogue's placeholder number")
 	}
-	engine, err := dialogs.NewEngine(dialogs.Config{
-		Sessions:         a.store,
-		Senders:          senders,
-		Logger:           log,
-		DefaultLang:      cfg.Lang,
-		IdleTimeout:      cfg.SessionIdle,
-		SessionRetention: cfg.SessionRetention,
-		Catalog:          cat,
-		Dialogs:          []*dialogs.Dialog{accident.Dialog()},
-		Effects:          runner,
-		AccidentPhone:    cfg.AccidentPhone,
-		InquiryPhone:     cfg.InquiryPhone,
+	engine, err := newEngine(cfg, engineDeps{
+		store: a.store, queue: queue, senders: senders, content: content, catalog: cat, due: staff.DueTimes(cfg.Calendar, nil), log: log,
 	})
 	if err != nil {
 		return fmt.Errorf("dialogs: %w", err)
@@ -250,6 +206,9 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 		return err
 	}
 	maps.Copy(routes, bot.NewAPI(bot.APIConfig{Token: cfg.AdminToken, Reports: a.store, Logger: log}))
+	maps.Copy(routes, bot.NewReportAPI(bot.ReportAPIConfig{
+		Token: cfg.AdminToken, Cases: a.store, Voices: a.store, PoliciesInForce: cfg.PoliciesInForce, Logger: log,
+	}))
 	if cfg.AdminToken == "" {
 		log.Warn("admin API disabled: KOE_ADMIN_TOKEN is not set")
 	}
@@ -285,6 +244,140 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	a.workDone.Go(func() { a.dispatcher.Run(wctx) })
 	a.workDone.Go(func() { a.worker.Run(wctx) })
 	return nil
+}
+
+// wireSlack sets up the Slack client, the staff side of accident reports
+// and cases (their job handlers), and the Slack webhooks.
+func (a *app) wireSlack(cfg Config, reg prometheus.Registerer, routes map[string]http.Handler,
+	handlers map[string]followup.Handler, queue koe.Queue, senders map[koe.Channel]koe.Sender, cat *catalog.Catalog) error {
+	log := a.log
+	sc, err := slack.NewClient(slack.ClientConfig{
+		BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("slack client: %w", err)
+	}
+	var sla *staff.SLA
+	if cfg.SlackChannelEscalations != "" {
+		sla, err = staff.NewSLA(staff.SLAConfig{
+			Cases: a.store, Queue: queue, Slack: sc, Calendar: cfg.Calendar,
+			EscalationChannel: cfg.SlackChannelEscalations, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		maps.Copy(handlers, sla.Handlers())
+	} else {
+		log.Warn("SLACK_CHANNEL_ESCALATIONS is not set: no SLA reminders or escalations")
+	}
+	if cfg.SlackChannelPraise != "" {
+		praise, err := staff.NewPraise(staff.PraiseConfig{Voices: a.store, Slack: sc, Channel: cfg.SlackChannelPraise, Logger: log})
+		if err != nil {
+			return err
+		}
+		maps.Copy(handlers, praise.Handlers())
+	}
+	var (
+		onAccident func(context.Context, slack.Action) error
+		cases      *staff.Cases
+	)
+	if cfg.SlackChannelAccidents != "" {
+		acc, err := staff.NewAccidents(staff.AccidentsConfig{
+			Reports: a.store, Queue: queue, Slack: sc, Channel: cfg.SlackChannelAccidents,
+			Senders: senders, Catalog: cat, DataDir: cfg.DataDir, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		maps.Copy(handlers, acc.Handlers())
+		onAccident = acc.OnAction
+	} else {
+		log.Warn("SLACK_CHANNEL_ACCIDENTS is not set: accident reports are kept but not alerted")
+	}
+	channels := map[koe.CaseType]string{}
+	if cfg.SlackChannelComplaints != "" {
+		channels[koe.CaseComplaint] = cfg.SlackChannelComplaints
+	}
+	if cfg.SlackChannelInquiries != "" {
+		channels[koe.CaseInquiry] = cfg.SlackChannelInquiries
+	}
+	if len(channels) > 0 {
+		corrections, err := staff.OpenCorrections(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, corrections.Close)
+		cases, err = staff.NewCases(staff.CasesConfig{
+			Cases: a.store, Voices: a.store, Queue: queue, Slack: sc, Channels: channels,
+			Inbox:       &wakingInbox{Inbox: a.store, wake: func() { a.dispatcher.Notify() }},
+			Corrections: corrections, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		maps.Copy(handlers, cases.Handlers())
+		// Once a case is alerted, its reminder and escalation are scheduled
+		// (idempotent: the jobs are keyed by the case reference).
+		if alert := handlers[staff.JobCaseAlert]; sla != nil {
+			handlers[staff.JobCaseAlert] = followup.HandlerFunc(func(ctx context.Context, job koe.Job) error {
+				if err := alert.HandleJob(ctx, job); err != nil {
+					return err
+				}
+				c, err := a.store.GetCase(ctx, job.Ref)
+				if err != nil {
+					return fmt.Errorf("schedule SLA of %s: %w", job.Ref, err)
+				}
+				return sla.Schedule(ctx, c)
+			})
+		}
+	} else {
+		log.Warn("SLACK_CHANNEL_COMPLAINTS and SLACK_CHANNEL_INQUIRIES are not set: cases are kept but not alerted")
+	}
+	routes["/webhooks/slack/interactions"] = bot.CountRequests(a.metrics, "/webhooks/slack/interactions",
+		slack.NewInteractionsHandler(slack.InteractionsConfig{
+			SigningSecret: cfg.SlackSigningSecret, Logger: log,
+			OnAction: func(ctx context.Context, act slack.Action) error {
+				switch {
+				case strings.HasPrefix(act.ActionID, "accident.") && onAccident != nil:
+					return onAccident(ctx, act)
+				case strings.HasPrefix(act.ActionID, "case.") && cases != nil:
+					return cases.OnAction(ctx, act)
+				}
+				return nil // not ours, or not enabled: acknowledge and ignore
+			},
+			OnSubmit: func(ctx context.Context, sub slack.Submission) error {
+				if strings.HasPrefix(sub.CallbackID, "case.") && cases != nil {
+					return cases.OnSubmit(ctx, sub)
+				}
+				return nil
+			},
+		}))
+	routes["/webhooks/slack/events"] = bot.CountRequests(a.metrics, "/webhooks/slack/events",
+		slack.NewEventsHandler(slack.EventsConfig{
+			SigningSecret: cfg.SlackSigningSecret, Logger: log,
+			OnThreadReply: func(ctx context.Context, r slack.ThreadReply) error {
+				if cases == nil {
+					return nil
+				}
+				return cases.OnThreadReply(ctx, r)
+			},
+		}))
+	log.Info("channel enabled", "channel", "slack")
+	return nil
+}
+
+// wakingInbox wakes the dispatcher after staff messages are appended.
+type wakingInbox struct {
+	koe.Inbox
+	wake func()
+}
+
+func (q *wakingInbox) Append(ctx context.Context, msgs ...koe.Message) (int, error) {
+	n, err := q.Inbox.Append(ctx, msgs...)
+	if n > 0 {
+		q.wake()
+	}
+	return n, err
 }
 
 // wakingQueue wakes the follow-up worker after every enqueue.
@@ -331,6 +424,11 @@ func (a *app) Shutdown(ctx context.Context) error {
 	case <-workDone:
 	case <-ctx.Done():
 		errs = append(errs, errors.New("workers did not finish in time"))
+	}
+	for _, c := range a.closers {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store close: %w", err))
