@@ -70,14 +70,21 @@ type Image struct {
 	Path      string `json:"path,omitempty"`
 }
 
-// StaffNote is what staff did in a KindStaff message: "reply" (Text is
-// their answer to the customer) or "end" (the handoff is over).
+// StaffNote is what staff did in a KindStaff message; Action is one of the
+// Staff* actions.
 type StaffNote struct {
 	CaseRef string `json:"caseRef"`
 	Action  string `json:"action"`
 	Text    string `json:"text,omitempty"`
 	By      string `json:"by,omitempty"` // staff display name
 }
+
+// Staff actions of a StaffNote.
+const (
+	StaffReply = "reply" // Text is the staff member's answer to the customer
+	StaffEnd   = "end"   // the handoff of the case is over
+	StaffClose = "close" // the case is closed; the customer is told
+)
 
 // LocalContentPrefix starts a content id that names a file on this machine
 // rather than content held by a channel (the console's /image PATH becomes

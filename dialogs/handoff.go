@@ -8,15 +8,6 @@ import (
 	"github.com/koehq/koe"
 )
 
-// Actions of a koe.StaffNote.
-const (
-	// StaffActionReply: Text is the staff member's answer to the customer;
-	// it is shown and the conversation is handed off for the case.
-	StaffActionReply = "reply"
-	// StaffActionEnd: staff ended the handoff of the case.
-	StaffActionEnd = "end"
-)
-
 // HandoffByCustomer is HandoffEndEffect.By when the customer ended it.
 const HandoffByCustomer = "customer"
 
@@ -36,7 +27,7 @@ func (t *Turn) inHandoff() bool { return t.s.Var(varHandoff) != "" }
 
 // staff handles a koe.KindStaff message: a reply is shown and starts (or
 // continues) the handoff of its case; an end closes the handoff of that
-// case. A note without a case or of an unknown action, an empty reply, and
+// case; a close tells the customer the case is closed (ending its handoff). A note without a case or of an unknown action, an empty reply, and
 // an end for a case the customer is not handed off for change nothing and
 // say nothing.
 func (t *Turn) staff() {
@@ -45,7 +36,7 @@ func (t *Turn) staff() {
 		return
 	}
 	switch n.Action {
-	case StaffActionReply:
+	case koe.StaffReply:
 		text := strings.TrimSpace(n.Text)
 		if text == "" {
 			return
@@ -62,13 +53,23 @@ func (t *Turn) staff() {
 		t.s.SetVar(varConfirm, "")
 		t.s.SetVar(varResume, "")
 		t.Ask("handoff.started", []Choice{choiceEndHandoff})
-	case StaffActionEnd:
+	case koe.StaffEnd:
 		if t.s.Var(varHandoff) != n.CaseRef {
 			return
 		}
 		t.leaveHandoff()
 		t.Say("handoff.ended_staff")
 		t.afterHandoff()
+	case koe.StaffClose:
+		// The case is closed: tell the customer, and end its handoff.
+		inHandoff := t.s.Var(varHandoff) == n.CaseRef
+		if inHandoff {
+			t.leaveHandoff()
+		}
+		t.Say("case.closed", "ref", n.CaseRef)
+		if inHandoff {
+			t.afterHandoff()
+		}
 	}
 }
 

@@ -55,7 +55,7 @@ func TestHandoff(t *testing.T) {
 	r := newRig(t, func(c *dialogs.Config) { c.Effects = log })
 	sticker := koe.Message{ID: "m2", User: alice, Kind: koe.KindSticker, Sticker: &koe.Sticker{PackageID: "1", StickerID: "2"}, SentAt: defaultNow}
 
-	r.handle(t, staff("s1", dialogs.StaffActionReply, "C-1", "ご連絡ありがとうございます。"))
+	r.handle(t, staff("s1", koe.StaffReply, "C-1", "ご連絡ありがとうございます。"))
 	if got := r.lastTexts(t); len(got) != 2 || !strings.Contains(got[0], "担当者より：\nご連絡ありがとうございます。") {
 		t.Errorf("staff reply shown as %q", got)
 	}
@@ -87,11 +87,11 @@ func TestHandoff(t *testing.T) {
 
 	// Staff end for another case changes nothing; for this one it ends.
 	r.sender.Reset()
-	r.handle(t, staff("s2", dialogs.StaffActionEnd, "C-2", ""), staff("s3", dialogs.StaffActionReply, "C-1", "  "), staff("s4", "wave", "C-1", "x"))
+	r.handle(t, staff("s2", koe.StaffEnd, "C-2", ""), staff("s3", koe.StaffReply, "C-1", "  "), staff("s4", "wave", "C-1", "x"))
 	if n := len(r.sender.Sent()); n != 0 {
 		t.Errorf("ignored staff notes sent %d batches", n)
 	}
-	r.handle(t, staff("s5", dialogs.StaffActionEnd, "C-1", ""))
+	r.handle(t, staff("s5", koe.StaffEnd, "C-1", ""))
 	if got := r.lastTexts(t); len(got) != 2 || !strings.Contains(got[0], "以上で終了") {
 		t.Errorf("staff end answered %q", got)
 	}
@@ -122,7 +122,7 @@ func TestHandoffEndedByCustomer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &effectLog{}
 			r := newRig(t, func(c *dialogs.Config) { c.Effects = log })
-			r.handle(t, staff("s1", dialogs.StaffActionReply, "C-9", "こんにちは"))
+			r.handle(t, staff("s1", koe.StaffReply, "C-9", "こんにちは"))
 			r.handle(t, tt.msgs...)
 			var ends []dialogs.HandoffEndEffect
 			for _, e := range log.take() {
@@ -149,7 +149,7 @@ func TestHandoffEndedByCustomer(t *testing.T) {
 func TestHandoffSurvivesEndOfDialog(t *testing.T) {
 	log := &effectLog{}
 	r := newRig(t, func(c *dialogs.Config) { c.Effects = log })
-	r.handle(t, postback("m1", "menu:feedback"), staff("s1", dialogs.StaffActionReply, "C-3", "お電話します"), text("m2", "わかりました"))
+	r.handle(t, postback("m1", "menu:feedback"), staff("s1", koe.StaffReply, "C-3", "お電話します"), text("m2", "わかりました"))
 	if s := r.session(t); s.Dialog != dialogs.DialogFeedback {
 		t.Errorf("dialog = %q, want feedback kept while handed off", s.Dialog)
 	}
@@ -169,7 +169,7 @@ func TestHandoffSurvivesEndOfDialog(t *testing.T) {
 func TestLongStaffReplyIsSplit(t *testing.T) {
 	r := newRig(t, func(c *dialogs.Config) { c.Effects = &effectLog{} })
 	long := strings.Repeat("あ", 9000)
-	r.handle(t, staff("s1", dialogs.StaffActionReply, "C-1", long))
+	r.handle(t, staff("s1", koe.StaffReply, "C-1", long))
 	out, _ := r.sender.Last()
 	checkLineLimits(t, out)
 	var joined string

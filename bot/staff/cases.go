@@ -39,7 +39,7 @@ const (
 	// ("reply" or "note").
 	JobCaseThread = "case.thread"
 	// JobCaseNotify tells the customer that the case was closed, through
-	// the customer's inbox (a KindStaff message with Action StaffClose).
+	// the customer's inbox (a KindStaff message with Action koe.StaffClose).
 	JobCaseNotify = "case.notify"
 )
 
@@ -69,19 +69,6 @@ const (
 	BlockKind      = "kind"
 	BlockTopic     = "topic"
 	BlockReplyText = "text"
-)
-
-// StaffNote actions of the KindStaff messages Cases appends to a
-// customer's inbox.
-const (
-	// StaffReply: Text is a staff member's answer, to be sent to the
-	// customer as written; it starts or continues the handoff.
-	StaffReply = "reply"
-	// StaffEnd: staff ended the handoff (「/終了」 or "!end" in the thread).
-	StaffEnd = "end"
-	// StaffClose: the case was closed; the customer is to be told so (the
-	// words are the dialogs' catalogue's) and any handoff ends.
-	StaffClose = "close"
 )
 
 // MaxReplyLen bounds a staff reply typed in the 返信 modal (characters).
@@ -313,7 +300,7 @@ func (cs *Cases) notify(ctx context.Context, job koe.Job) error {
 		ID:     "case:" + c.Ref + ":closed",
 		User:   c.User,
 		Kind:   koe.KindStaff,
-		Staff:  &koe.StaffNote{CaseRef: c.Ref, Action: StaffClose},
+		Staff:  &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffClose},
 		SentAt: cs.cfg.Now(),
 	}
 	if _, err := cs.cfg.Inbox.Append(ctx, m); err != nil {
@@ -405,8 +392,8 @@ func (cs *Cases) OnSubmit(ctx context.Context, s slack.Submission) error {
 // OnThreadReply handles a message staff wrote in a thread. Under a case
 // alert (CaseStore.CaseByAlert) it is delivered to the customer: appended
 // to the customer's inbox as a KindStaff message with ID "slack:" +
-// EventID (the inbox drops redeliveries) and StaffNote Action StaffReply,
-// or StaffEnd for 「/終了」 or "!end". A reply that starts with "//" is a
+// EventID (the inbox drops redeliveries) and StaffNote Action koe.StaffReply,
+// or koe.StaffEnd for 「/終了」 or "!end". A reply that starts with "//" is a
 // note among staff and is not sent. Replies under other messages are
 // ignored; under a closed case a note in the thread says nothing was sent.
 // Errors (store or inbox unavailable) make Slack redeliver the event.
@@ -429,9 +416,9 @@ func (cs *Cases) OnThreadReply(ctx context.Context, r slack.ThreadReply) error {
 		return cs.enqueue(ctx, koe.Job{ID: JobCaseThread + ":" + r.EventID, Kind: JobCaseThread, Ref: c.Ref,
 			Attrs: map[string]string{"what": "note", "text": "この案件は完了しているため、このメッセージはお客さまに送信していません。"}})
 	}
-	note := &koe.StaffNote{CaseRef: c.Ref, Action: StaffReply, Text: text, By: r.UserID}
+	note := &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffReply, Text: text, By: r.UserID}
 	if isEndCommand(text) {
-		note = &koe.StaffNote{CaseRef: c.Ref, Action: StaffEnd, By: r.UserID}
+		note = &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffEnd, By: r.UserID}
 	}
 	at := r.At
 	if at.IsZero() {
@@ -636,7 +623,7 @@ func (cs *Cases) submitReply(ctx context.Context, s slack.Submission) error {
 		ID:     "slack:" + s.ID,
 		User:   c.User,
 		Kind:   koe.KindStaff,
-		Staff:  &koe.StaffNote{CaseRef: c.Ref, Action: StaffReply, Text: text, By: who},
+		Staff:  &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffReply, Text: text, By: who},
 		SentAt: cs.cfg.Now(),
 	}
 	if _, err := cs.cfg.Inbox.Append(ctx, m); err != nil {

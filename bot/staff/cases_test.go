@@ -384,7 +384,7 @@ func TestLifecycleThroughButtons(t *testing.T) {
 		t.Fatalf("%d inbox messages, want the one close note: %+v", len(msgs), msgs)
 	}
 	if m := msgs[0]; m.Kind != koe.KindStaff || m.User != "line:Ucustomer" || m.Staff == nil ||
-		m.Staff.Action != staff.StaffClose || m.Staff.CaseRef != c.Ref || m.Staff.Text != "" {
+		m.Staff.Action != koe.StaffClose || m.Staff.CaseRef != c.Ref || m.Staff.Text != "" {
 		t.Errorf("close note = %+v %+v", m, m.Staff)
 	}
 }
@@ -532,7 +532,7 @@ func TestReplyModal(t *testing.T) {
 	}
 	m := msgs[0]
 	if m.ID != "slack:vs:P:1" || m.User != c.User || m.Kind != koe.KindStaff || m.Staff == nil ||
-		*m.Staff != (koe.StaffNote{CaseRef: c.Ref, Action: staff.StaffReply, Text: text, By: "suzuki"}) {
+		*m.Staff != (koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffReply, Text: text, By: "suzuki"}) {
 		t.Errorf("inbox message = %+v %+v", m, m.Staff)
 	}
 	threadJobs := r.runPending(t, staff.JobCaseThread)
@@ -573,9 +573,9 @@ func TestThreadReplies(t *testing.T) {
 	}
 	want := []koe.Message{
 		{ID: "slack:Ev1", User: c.User, Kind: koe.KindStaff, SentAt: t0,
-			Staff: &koe.StaffNote{CaseRef: c.Ref, Action: staff.StaffReply, Text: "お待たせしました & 詳細は こちら https://example.jp/faq です", By: "U7"}},
+			Staff: &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffReply, Text: "お待たせしました & 詳細は こちら https://example.jp/faq です", By: "U7"}},
 		{ID: "slack:Ev5", User: c.User, Kind: koe.KindStaff, SentAt: t0,
-			Staff: &koe.StaffNote{CaseRef: c.Ref, Action: staff.StaffEnd, By: "U7"}},
+			Staff: &koe.StaffNote{CaseRef: c.Ref, Action: koe.StaffEnd, By: "U7"}},
 	}
 	for i, w := range want {
 		g := msgs[i]
