@@ -201,6 +201,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	}
 	a.worker, err = followup.New(followup.Config{
 		Queue: a.store, Handlers: handlers, Consumer: owner, Registerer: reg, Logger: log,
+		Timeout: cfg.HandleTimeout, LeaseTTL: cfg.LeaseTTL,
 	})
 	if err != nil {
 		return err
