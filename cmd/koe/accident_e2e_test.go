@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"regexp"
@@ -40,7 +41,15 @@ func (u *lineUser) send(ev fakeline.Event) fakeline.Sent {
 	return msgs[len(msgs)-1]
 }
 
-func (u *lineUser) nextID() string { u.n++; return fmt.Sprintf("%s-ev%02d", u.id, u.n) }
+// nextID is a new webhookEventId: opaque, like LINE's, so it never holds
+// the user id (ids are logged; user ids must not be).
+func (u *lineUser) nextID() string { u.n++; return u.lastID() }
+
+func (u *lineUser) lastID() string {
+	h := fnv.New32a()
+	h.Write([]byte(u.id))
+	return fmt.Sprintf("01EV%08X%04d", h.Sum32(), u.n)
+}
 
 func (u *lineUser) say(text string) fakeline.Sent {
 	return u.send(fakeline.TextEvent(u.nextID(), u.id, text))
@@ -143,7 +152,7 @@ func TestAccidentReportEndToEnd(t *testing.T) {
 			}
 
 			// LINE redelivers the submitting event: nothing new happens.
-			redelivered := fakeline.Body(fakeline.PostbackEvent(fmt.Sprintf("%s-ev%02d", u.id, u.n), u.id, "x", nil).Redelivered())
+			redelivered := fakeline.Body(fakeline.PostbackEvent(u.lastID(), u.id, "x", nil).Redelivered())
 			if got := postWebhook(t, u.base, redelivered, fakeline.Sign(testSecret, redelivered)); got != 200 {
 				t.Fatalf("redelivery: status %d", got)
 			}
@@ -207,7 +216,7 @@ func TestAccidentReportEndToEnd(t *testing.T) {
 			u.base = base
 			u.seen = len(line.Messages()) // the pushes above were not answers to u
 			m = u.say("状況")
-			if m.ReplyToken != fakeline.ReplyToken(fmt.Sprintf("%s-ev%02d", u.id, u.n), u.id) || !strings.Contains(string(m.Raw), ref) {
+			if m.ReplyToken != fakeline.ReplyToken(u.lastID(), u.id) || !strings.Contains(string(m.Raw), ref) {
 				t.Errorf("status answer (on token %q) lacks %s: %s", m.ReplyToken, ref, m.Raw)
 			}
 

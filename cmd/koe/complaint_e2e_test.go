@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,11 +72,36 @@ func TestComplaintEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := startTestApp(t, cfg)
+			logs := &syncBuffer{}
+			a, err := startApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				a.Shutdown(ctx)
+				// Personal data planted in the complaint never reaches the logs.
+				out := logs.String()
+				if !strings.Contains(out, `"msg"`) {
+					t.Error("no logs captured")
+				}
+				for _, pd := range []string{"Ucomplaint", "090-1234-5678", "09012345678", "1234-5678", "山田花子", "保険金の支払いが遅すぎます", "1234567890"} {
+					if strings.Contains(out, pd) {
+						t.Errorf("logs contain personal data %q", pd)
+						for _, l := range strings.Split(out, "\n") {
+							if strings.Contains(l, pd) {
+								t.Log(l)
+								break
+							}
+						}
+					}
+				}
+			})
 			base := "http://" + a.Addr().String()
 			u := &lineUser{t: t, base: base, fake: line, id: "Ucomplaint"}
 
-			m := u.say("保険金の支払いが遅すぎます。何度電話してもつながらず、本当に不満です。折り返しは090-1234-5678へお願いします。")
+			m := u.say("保険金の支払いが遅すぎます。何度電話してもつながらず、本当に不満です。山田花子です。証券番号1234567890、折り返しは090-1234-5678へお願いします。")
 			reply := strings.Join(m.Texts, "\n")
 			ref := caseRefRE.FindString(reply)
 			if ref == "" || !strings.Contains(reply, "申し訳") {
@@ -82,7 +110,8 @@ func TestComplaintEndToEnd(t *testing.T) {
 			posts := sl.WaitPosts(t, 1, 15*time.Second)
 			alert := posts[0]
 			shown := alert.Text + unescapeJSON(alert.Blocks)
-			if alert.Channel != "CCOMPLAINTS" || !strings.Contains(shown, ref) || strings.Contains(shown, "1234-5678") || !strings.Contains(shown, "090-****-5678") {
+			if alert.Channel != "CCOMPLAINTS" || !strings.Contains(shown, ref) || strings.Contains(shown, "1234-5678") ||
+				!strings.Contains(shown, "090-****-5678") || strings.Contains(shown, "1234567890") || !strings.Contains(shown, "12****7890") {
 				t.Fatalf("alert in %s = %s", alert.Channel, shown)
 			}
 			if c := getCase(t, a, ref); c.Status != koe.CaseReceived || c.Type != koe.CaseComplaint || c.DueAt.IsZero() {
@@ -154,6 +183,24 @@ func TestComplaintEndToEnd(t *testing.T) {
 
 // unescapeJSON undoes the JSON encoder's escaping of <, > and &, so a test
 // sees what Slack would show.
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func unescapeJSON(raw []byte) string {
 	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(raw))
 }
