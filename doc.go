@@ -9,25 +9,37 @@
 //   - koe (this package): Message (one inbound event, channel-neutral),
 //     Reply and Action (what Koe says back, with quick replies and cards),
 //     Session (a conversation's state), Outbound (a batch of replies with its
-//     retry key), the ports Inbox, SessionStore, Store, Sender, Handler, and
-//     the errors ErrNotFound, ErrDuplicate, ErrConflict, ErrInvalid.
-//   - bot: the HTTP surface (webhooks, /healthz, /readyz, /metrics) and the
-//     Dispatcher that takes events from the inbox to the dialog engine.
-//     bot/line is the LINE channel (webhook intake, reply/push client,
-//     rendering of replies as LINE messages); bot/console is the terminal
-//     channel behind `koe chat`.
+//     retry key), AccidentReport, Voice, Case, Job, FAQAnswer; the ports
+//     Inbox, SessionStore, ReportStore, Queue, VoiceStore, CaseStore, FAQLog,
+//     Store, Sender, Handler; the errors ErrNotFound, ErrDuplicate,
+//     ErrConflict, ErrInvalid.
+//   - bot: the HTTP surface (webhooks, /healthz, /readyz, /metrics, the
+//     admin API and reports) and the Dispatcher that takes events from the
+//     inbox to the dialog engine. bot/line is the LINE channel (webhook
+//     intake, reply/push client, rendering); bot/slack the Slack app (Web API
+//     client with pacing and PostOnce, Block Kit model, signed intake);
+//     bot/console the terminal behind `koe chat`; bot/followup the worker of
+//     the durable follow-up queue; bot/staff what staff see and do in Slack
+//     (accident and case alerts, their buttons and modals, SLA reminders and
+//     escalations, praise, progress notes back to customers).
 //   - dialogs: the application. The Engine loads a user's session, runs one
 //     step of the dialog the user is in (dialogs are state machines declared
-//     as data), saves the session with the replies in its outbox, and sends
-//     them. Customer texts live in the ja/en catalogue under dialogs/catalog.
+//     as data), runs the step's effects, saves the session with the replies
+//     in its outbox, and sends them; it also routes free text to the voice
+//     pipeline and handles the handoff to staff. dialogs/accident is the
+//     accident report, dialogs/voices the voice sink (classify, keep, open
+//     cases) and status query, dialogs/jpinput the parsers of what customers
+//     type, dialogs/catalog the ja/en texts.
 //   - classifier: recognises the kind, topic, sentiment and urgency of a
-//     customer's words.
+//     customer's words (an embedded model, or an LLM with it as fallback).
 //   - store: the backends. store/sqlite (embedded default) and store/redis
 //     (several replicas) both pass the conformance suite in store/storetest,
 //     which is the definition of correct behaviour.
 //   - cmd/koe: the one binary; main is thin and wires everything explicitly.
-//   - internal/fakeline: a fake LINE API for tests; internal/fakes: in-memory
-//     fakes of the ports; internal/loadtest: the intake load tool.
+//   - internal/bizcal: business hours and Japanese public holidays;
+//     internal/fakeline, internal/fakeslack: fake LINE and Slack APIs for
+//     tests; internal/fakes: in-memory fakes of the ports;
+//     internal/loadtest: the intake load tool.
 //
 // # The path of a LINE message
 //
@@ -48,6 +60,18 @@
 //  5. The Dispatcher acks the message; a failure releases it for a retry
 //     with backoff, and after too many attempts it is buried in the dead
 //     letters so the user's later messages proceed.
+//
+// # From a complaint to a Slack alert
+//
+// If the message was a complaint, step 3's effect classified it, stored the
+// Voice, the Case and a "case.alert" Job on the durable queue, and only then
+// produced the reply with the case reference. bot/followup's worker claims
+// the job; bot/staff posts the alert once (PostOnce keyed by the reference),
+// records where it is, and schedules the SLA reminder and escalation. A
+// staff button press arrives on /webhooks/slack/interactions, is verified,
+// recorded once per Slack action id, and queues a redraw of the alert; a
+// thread reply becomes a KindStaff message in the customer's inbox, so it
+// reaches LINE in order with the customer's own messages.
 //
 // # Tests
 //
