@@ -2,12 +2,10 @@ package accident
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/koehq/koe"
@@ -165,29 +163,13 @@ func (r *Runner) create(ctx context.Context, rep koe.AccidentReport, now time.Ti
 	return koe.AccidentReport{}, fmt.Errorf("accident: no free reference after %d attempts: %w", maxRefAttempts, koe.ErrConflict)
 }
 
-// crockford is Crockford's base32 alphabet: digits and letters without I,
-// L, O and U, so a reference read over the phone is unambiguous.
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// newRef draws AR-YYYYMMDD-XXXX: the date in Asia/Tokyo and four random
-// Crockford base32 characters.
+// newRef draws AR-YYYYMMDD-XXXX (koe.NewRef).
 func (r *Runner) newRef(now time.Time) (string, error) {
-	src := r.Rand
-	if src == nil {
-		src = rand.Reader
+	ref, err := koe.NewRef(koe.RefAccident, now, r.Rand)
+	if err != nil {
+		return "", fmt.Errorf("accident: %w", err)
 	}
-	var b [4]byte
-	if _, err := io.ReadFull(src, b[:]); err != nil {
-		return "", fmt.Errorf("accident: draw reference: %w", err)
-	}
-	var sb strings.Builder
-	sb.WriteString("AR-")
-	sb.WriteString(now.In(jpinput.Tokyo()).Format("20060102"))
-	sb.WriteByte('-')
-	for _, c := range b {
-		sb.WriteByte(crockford[c&31])
-	}
-	return sb.String(), nil
+	return ref, nil
 }
 
 // Business hours of the accident desk's call-backs (Asia/Tokyo, Monday to

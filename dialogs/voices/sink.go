@@ -2,7 +2,6 @@ package voices
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"github.com/koehq/koe/classifier"
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/catalog"
-	"github.com/koehq/koe/dialogs/jpinput"
 )
 
 // Job kinds this package enqueues.
@@ -285,28 +283,13 @@ func (s *Sink) freeRef(ctx context.Context, at time.Time) (string, error) {
 	return "", fmt.Errorf("voices: no free case reference after %d attempts: %w", maxRefAttempts, koe.ErrConflict)
 }
 
-// crockford is Crockford's base32 alphabet (no I, L, O, U).
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// newRef draws C-YYYYMMDD-XXXX: the date in Asia/Tokyo and four random
-// Crockford base32 characters.
+// newRef draws C-YYYYMMDD-XXXX (koe.NewRef).
 func (s *Sink) newRef(at time.Time) (string, error) {
-	src := s.Rand
-	if src == nil {
-		src = rand.Reader
+	ref, err := koe.NewRef(koe.RefCase, at, s.Rand)
+	if err != nil {
+		return "", fmt.Errorf("voices: %w", err)
 	}
-	var b [4]byte
-	if _, err := io.ReadFull(src, b[:]); err != nil {
-		return "", fmt.Errorf("voices: draw reference: %w", err)
-	}
-	var sb strings.Builder
-	sb.WriteString("C-")
-	sb.WriteString(at.In(jpinput.Tokyo()).Format("20060102"))
-	sb.WriteByte('-')
-	for _, c := range b {
-		sb.WriteByte(crockford[c&31])
-	}
-	return sb.String(), nil
+	return ref, nil
 }
 
 // answer is what the customer is told about a recorded voice (nil: nothing).
