@@ -34,11 +34,12 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 		return nil, err
 	}
 	reports := &accident.Runner{
-		Reports: d.store,
-		Queue:   d.queue,
-		Photos:  &bot.PhotoFetcher{DataDir: cfg.DataDir, Channels: d.content},
-		Catalog: d.catalog,
-		Logger:  d.log,
+		Reports:  d.store,
+		Queue:    d.queue,
+		Photos:   &bot.PhotoFetcher{DataDir: cfg.DataDir, Channels: d.content},
+		Catalog:  d.catalog,
+		Calendar: cfg.Calendar,
+		Logger:   d.log,
 	}
 	sink := &voices.Sink{
 		Classifier:   clf,

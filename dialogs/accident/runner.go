@@ -12,6 +12,7 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/dialogs/jpinput"
+	"github.com/koehq/koe/internal/bizcal"
 )
 
 // PhotoFetcher stores a customer's picture under the data directory.
@@ -36,6 +37,9 @@ type Runner struct {
 	Now func() time.Time
 	// Rand is the source of reference numbers (nil: crypto/rand.Reader).
 	Rand io.Reader
+	// Calendar holds the desk's business hours and holidays, for the
+	// call-back promised in the confirmation (nil: bizcal.Default()).
+	Calendar *bizcal.Calendar
 	// Logger (nil: discard). Only references, kinds and counts are logged.
 	Logger *slog.Logger
 }
@@ -172,13 +176,8 @@ func (r *Runner) newRef(now time.Time) (string, error) {
 	return ref, nil
 }
 
-// Business hours of the accident desk's call-backs (Asia/Tokyo, Monday to
-// Friday). Public holidays are not known here and count as working days.
-const (
-	callbackOpen   = 9
-	callbackClose  = 17 // last hour in which a call-back within the hour is promised
-	callbackWithin = time.Hour
-)
+// callbackWithin is how soon a call-back is promised during business hours.
+const callbackWithin = time.Hour
 
 func (r *Runner) confirmation(lang koe.Lang, rep koe.AccidentReport) []koe.Reply {
 	t := func(key string, args ...string) string { return r.Catalog.Text(lang, key, args...) }
@@ -186,37 +185,23 @@ func (r *Runner) confirmation(lang koe.Lang, rep koe.AccidentReport) []koe.Reply
 		{Text: t("accident.done")},
 		{Text: rep.Ref},
 	}
+	cal := r.Calendar
+	if cal == nil {
+		cal = bizcal.Default()
+	}
 	var next string
 	at := rep.SubmittedAt.In(jpinput.Tokyo())
-	if inHours(at) {
+	if cal.IsOpen(at) {
 		next = t("accident.next_within", "by", at.Add(callbackWithin).Format("15:04"))
 	} else {
-		next = t("accident.next_after_hours", "day", formatDay(lang, nextWorkday(at)))
+		// The morning of the next business day (today, before opening).
+		next = t("accident.next_after_hours", "day", formatDay(lang, cal.Next(at).In(jpinput.Tokyo())))
 	}
 	if rep.Urgent {
 		next = t("accident.next_urgent") + "\n" + next
 	}
 	replies = append(replies, koe.Reply{Text: next + "\n\n" + t("accident.next_status")})
 	return replies
-}
-
-func inHours(t time.Time) bool {
-	wd := t.Weekday()
-	return wd != time.Saturday && wd != time.Sunday && t.Hour() >= callbackOpen && t.Hour() < callbackClose
-}
-
-// nextWorkday returns the working day whose morning the call-back is
-// promised for: today before opening time on a weekday, else the next
-// weekday.
-func nextWorkday(t time.Time) time.Time {
-	if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday && t.Hour() < callbackOpen {
-		return t
-	}
-	d := t.AddDate(0, 0, 1)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d
 }
 
 func formatDay(lang koe.Lang, t time.Time) string {

@@ -178,9 +178,10 @@ func TestSubmitIsIdempotent(t *testing.T) {
 	if len(first) != 3 || first[1].Text != "AR-20261122-7F3K" {
 		t.Fatalf("replies = %+v, want 3 with the reference alone in the second", first)
 	}
-	// Sunday: the call-back is promised for Monday morning.
-	if !strings.Contains(first[2].Text, "11月23日(月)の午前中") {
-		t.Errorf("next steps = %q, want Monday morning", first[2].Text)
+	// Sunday 22 November, and Monday 23 November is 勤労感謝の日: the
+	// call-back is promised for Tuesday morning.
+	if !strings.Contains(first[2].Text, "11月24日(火)の午前中") {
+		t.Errorf("next steps = %q, want Tuesday morning (Monday is a public holiday)", first[2].Text)
 	}
 }
 
