@@ -84,6 +84,7 @@ type Store interface {
 	Queue
 	VoiceStore
 	CaseStore
+	FAQLog
 	// Ping returns nil when the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; in-flight writes are finished.

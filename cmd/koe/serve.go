@@ -210,6 +210,8 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	maps.Copy(routes, bot.NewReportAPI(bot.ReportAPIConfig{
 		Token: cfg.AdminToken, Cases: a.store, Voices: a.store, PoliciesInForce: cfg.PoliciesInForce, Logger: log,
 	}))
+	maps.Copy(routes, bot.NewFAQReportAPI(bot.FAQReportConfig{Token: cfg.AdminToken, Log: a.store, Logger: log}))
+	reg.MustRegister(bot.NewDeflectionCollector(a.store, 30*24*time.Hour))
 	if cfg.AdminToken == "" {
 		log.Warn("admin API disabled: KOE_ADMIN_TOKEN is not set")
 	}

@@ -74,6 +74,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Factory, f Features) {
 	t.Run("Queue", func(t *testing.T) { TestQueue(t, newBackend, f) })
 	t.Run("Voices", func(t *testing.T) { TestVoices(t, newBackend, f) })
 	t.Run("Cases", func(t *testing.T) { TestCases(t, newBackend, f) })
+	t.Run("FAQLog", func(t *testing.T) { TestFAQLog(t, newBackend, f) })
 }
 
 // TestStore checks what koe.Store adds to the two ports: Ping and Close.
