@@ -1,0 +1,334 @@
+package faq
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/koehq/koe"
+	"github.com/koehq/koe/classifier"
+)
+
+// Threshold is the confidence below which a match should not be given as
+// the answer: the dialog offers the top choices or a person instead.
+// Confidence is calibrated so that on testdata/dev.tsv a top match at or
+// above Threshold is the right entry (see TestCalibrate).
+const Threshold = 0.5
+
+// BM25 parameters and the weight of answer text relative to a question
+// variant.
+const (
+	k1             = 1.2
+	b              = 0.5
+	answerWeight   = 0.1
+	hiraganaWeight = 0.3
+)
+
+// Confidence model: a logistic function of the share of the question's
+// information (IDF) the best entry covers, the relative margin over the
+// next entry and the log of the score. Fitted on testdata/dev.tsv by
+// TestCalibrate (go test -run TestCalibrate -calibrate ./dialogs/faq/).
+var confW = [4]float64{-7.0, 7.5, 3.0, 1.0} // bias, coverage, margin, log(1+score)
+
+// index is the inverted index of one language.
+type index struct {
+	entries []*entry
+	byID    map[string]int
+	post    map[string][]posting
+	docLen  []float64
+	avgLen  float64
+	n       float64
+	pool    sync.Pool // *scratch
+}
+
+type posting struct {
+	doc int32
+	tf  float32
+}
+
+// scratch holds per-query accumulators, reused through the pool so a query
+// allocates in proportion to the entries it touches, not to the index.
+type scratch struct {
+	score, cov []float64
+	touched    []int32
+}
+
+func (kb *KB) build(entries []*entry) *index {
+	ix := &index{entries: entries, byID: make(map[string]int, len(entries)), post: make(map[string][]posting), docLen: make([]float64, len(entries)), n: float64(len(entries))}
+	var total float64
+	for i, e := range entries {
+		ix.byID[e.id] = i
+		tf := make(map[string]float64)
+		for _, v := range e.variants {
+			for t := range kb.terms(v) {
+				tf[t]++
+			}
+		}
+		for t := range kb.terms(e.answer) {
+			tf[t] += answerWeight
+		}
+		var dl float64
+		for t, f := range tf {
+			ix.post[t] = append(ix.post[t], posting{doc: int32(i), tf: float32(f)})
+			dl += f
+		}
+		ix.docLen[i] = dl
+		total += dl
+	}
+	if len(entries) > 0 {
+		ix.avgLen = total / float64(len(entries))
+	}
+	size := len(entries)
+	ix.pool.New = func() any { return &scratch{score: make([]float64, size), cov: make([]float64, size)} }
+	return ix
+}
+
+func (ix *index) idf(df int) float64 {
+	return math.Log(1 + (ix.n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// Search returns up to k entries of the knowledge base for question, best
+// first (by Score, then by id), each with a Confidence in [0, 1]; nil when
+// k < 1 or nothing matches. The entries searched are lang's, except that a
+// question written only in Latin letters is searched in English and one
+// with Japanese characters in Japanese (so the answer comes in the
+// language the customer wrote in); a language without entries falls back
+// to Japanese. Any input is accepted; only its first
+// classifier.MaxTextBytes bytes are looked at. Safe for concurrent use.
+func (kb *KB) Search(lang koe.Lang, question string, k int) []Match {
+	if k < 1 {
+		return nil
+	}
+	q := normalize(question)
+	ix := kb.langs[kb.searchLang(lang, q)]
+	if ix == nil || len(ix.entries) == 0 {
+		return nil
+	}
+	qt := kb.terms(q)
+	if len(qt) == 0 {
+		return nil
+	}
+	s := ix.pool.Get().(*scratch)
+	defer func() {
+		for _, d := range s.touched {
+			s.score[d], s.cov[d] = 0, 0
+		}
+		s.touched = s.touched[:0]
+		ix.pool.Put(s)
+	}()
+	var qinfo float64
+	for t := range qt {
+		ps := ix.post[t]
+		w := ix.idf(len(ps)) * termWeight(t)
+		qinfo += w
+		for _, p := range ps {
+			if s.score[p.doc] == 0 {
+				s.touched = append(s.touched, p.doc)
+			}
+			tf := float64(p.tf)
+			s.score[p.doc] += w * tf * (k1 + 1) / (tf + k1*(1-b+b*ix.docLen[p.doc]/ix.avgLen))
+			s.cov[p.doc] += w
+		}
+	}
+	// Keep the best max(k, 2) documents: the second is needed for the margin.
+	keep := max(k, 2)
+	top := make([]int32, 0, keep+1)
+	better := func(a, c int32) bool {
+		if s.score[a] != s.score[c] {
+			return s.score[a] > s.score[c]
+		}
+		return ix.entries[a].id < ix.entries[c].id
+	}
+	for _, d := range s.touched {
+		if len(top) == keep && !better(d, top[keep-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(d, top[i]) })
+		top = append(top, 0)
+		copy(top[i+1:], top[i:])
+		top[i] = d
+		if len(top) > keep {
+			top = top[:keep]
+		}
+	}
+	out := make([]Match, 0, min(k, len(top)))
+	for i, d := range top {
+		if i == k {
+			break
+		}
+		var other float64
+		switch {
+		case i == 0 && len(top) > 1:
+			other = s.score[top[1]]
+		case i > 0:
+			other = s.score[top[0]]
+		}
+		m := kb.match(ix, int(d))
+		m.Score = s.score[d]
+		m.Confidence = confidence(s.cov[d]/qinfo, (m.Score-other)/m.Score, m.Score)
+		out = append(out, m)
+	}
+	return out
+}
+
+// features are the inputs of the confidence model (exported to the tests).
+func confidence(coverage, margin, score float64) float64 {
+	z := confW[0] + confW[1]*coverage + confW[2]*margin + confW[3]*math.Log1p(score)
+	c := 1 / (1 + math.Exp(-z))
+	if math.IsNaN(c) {
+		return 0
+	}
+	return c
+}
+
+// searchLang picks the index for a normalised question.
+func (kb *KB) searchLang(lang koe.Lang, q string) koe.Lang {
+	var jp, latin bool
+	for _, r := range q {
+		switch {
+		case isJapanese(r):
+			jp = true
+		case r >= 'a' && r <= 'z':
+			latin = true
+		}
+	}
+	switch {
+	case jp:
+		lang = koe.Japanese
+	case latin && kb.langs[koe.English] != nil:
+		lang = koe.English
+	}
+	if kb.langs[lang] == nil {
+		lang = koe.Japanese
+	}
+	return lang
+}
+
+// normalize folds a text with classifier.Normalize (NFKC, width, katakana
+// to hiragana, lower case, digits to 0) and drops the long-vowel mark's
+// variants so that ろーどさーびす and ろどさびす stay close.
+func normalize(s string) string {
+	return classifier.Normalize(s)
+}
+
+// expand appends the canonical phrase of every synonym group one of whose
+// other phrases occurs in the normalised text t.
+func (kb *KB) expand(t string) string {
+	var extra []string
+	for _, g := range kb.synonyms {
+		if strings.Contains(t, g[0]) {
+			continue
+		}
+		for _, p := range g[1:] {
+			if strings.Contains(t, p) {
+				extra = append(extra, g[0])
+				break
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return t
+	}
+	return t + " " + strings.Join(extra, " ")
+}
+
+// terms returns the set of index terms of a text: after normalisation and
+// synonym expansion, character bigrams and trigrams of each run of
+// Japanese characters (and a lone kanji), and for Latin text the stemmed
+// words (stop words dropped) and their character trigrams (for typos).
+func (kb *KB) terms(text string) map[string]struct{} {
+	t := kb.expand(normalize(text))
+	out := make(map[string]struct{})
+	var run []rune
+	var word []rune
+	flushRun := func() {
+		switch {
+		case len(run) == 1:
+			if unicode.Is(unicode.Han, run[0]) {
+				out[string(run)] = struct{}{}
+			}
+		default:
+			for i := 0; i+1 < len(run); i++ {
+				out[string(run[i:i+2])] = struct{}{}
+				if i+2 < len(run) {
+					out[string(run[i:i+3])] = struct{}{}
+				}
+			}
+		}
+		run = run[:0]
+	}
+	flushWord := func() {
+		if len(word) > 0 {
+			w := string(word)
+			if !stopWords[w] {
+				w = stem(w)
+				out["w:"+w] = struct{}{}
+				if len(w) >= 4 {
+					p := "#" + w + "#"
+					for i := 0; i+3 <= len(p); i++ {
+						out["t:"+p[i:i+3]] = struct{}{}
+					}
+				}
+			}
+			word = word[:0]
+		}
+	}
+	for _, r := range t {
+		switch {
+		case isJapanese(r):
+			flushWord()
+			run = append(run, r)
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			flushRun()
+			word = append(word, r)
+		default:
+			flushRun()
+			flushWord()
+		}
+	}
+	flushRun()
+	flushWord()
+	return out
+}
+
+// termWeight lowers the weight of n-grams made only of hiragana (particles
+// and endings such as "ですか", "したい"), which carry little meaning.
+func termWeight(t string) float64 {
+	for _, r := range t {
+		if !(r >= 0x3041 && r <= 0x3096) {
+			return 1
+		}
+	}
+	return hiraganaWeight
+}
+
+func isJapanese(r rune) bool {
+	return r >= 0x3041 && r <= 0x3096 || r >= 0x30A1 && r <= 0x30FA || r == 0x30FC || r == 0x3005 ||
+		unicode.Is(unicode.Han, r)
+}
+
+// stem strips common English suffixes (a light Porter-like step).
+func stem(w string) string {
+	for _, suf := range []string{"ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"} {
+		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
+			w = w[:len(w)-len(suf)]
+			if suf == "ies" || suf == "ied" {
+				w += "y"
+			}
+			return w
+		}
+	}
+	return w
+}
+
+var stopWords = map[string]bool{
+	"a": true, "an": true, "the": true, "i": true, "me": true, "my": true, "we": true, "our": true, "you": true,
+	"your": true, "it": true, "is": true, "are": true, "was": true, "be": true, "do": true, "does": true, "did": true,
+	"to": true, "of": true, "in": true, "on": true, "for": true, "and": true, "or": true, "can": true, "could": true,
+	"how": true, "what": true, "when": true, "where": true, "which": true, "if": true, "there": true, "this": true,
+	"that": true, "with": true, "please": true, "want": true, "would": true, "like": true, "should": true, "have": true,
+	"has": true, "will": true, "from": true, "at": true, "by": true, "about": true, "so": true, "am": true, "any": true,
+	"get": true, "need": true, "hi": true, "hello": true, "tell": true, "know": true,
+}
