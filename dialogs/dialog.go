@@ -269,6 +269,13 @@ func (t *Turn) Effect(e Effect) {
 	t.effects = append(t.effects, placedEffect{effect: e, at: len(t.replies)})
 }
 
+// NextEffectKey returns the EffectMeta.Key the next effect asked for in
+// this step will be run with, so that a later step can refer to what that
+// effect recorded (a FAQ answer to be marked helpful, say).
+func (t *Turn) NextEffectKey() string {
+	return fmt.Sprintf("%s/%d", t.msg.ID, len(t.effects))
+}
+
 // EffectOr is Effect with a fallback: the replies otherwise adds are sent
 // instead of the runner's answer when the runner has nothing to say, and
 // when it does answer, the fallback's quick replies are offered under the
@@ -405,12 +412,17 @@ func (t *Turn) Back() {
 }
 
 // Reask rejects the answer: it counts it, explains why with the catalogue
-// text explainKey, and asks again. At the dialog's cap of consecutive
+// text explainKey, and asks again. A text the engine's Config.Interrupt
+// answers instead is not counted: the question is only asked again. At the dialog's cap of consecutive
 // invalid answers it gives up instead (Dialog.GiveUp).
 func (t *Turn) Reask(explainKey string, args ...string) {
 	d, _ := t.dialog()
 	if d == nil {
 		t.Menu("menu.fallback")
+		return
+	}
+	if h := t.e.cfg.Interrupt; h != nil && t.msg.Kind == koe.KindText && t.Text() != "" && h(t) {
+		t.Prompt()
 		return
 	}
 	t.s.Invalid++

@@ -204,3 +204,52 @@ func TestStaleDialogInSessionStartsOver(t *testing.T) {
 		t.Errorf("session in a removed dialog: got dialog %q replies %+v, want the menu", out.Dialog, replies)
 	}
 }
+
+func TestInterruptAnswersRejectedTextAndResumes(t *testing.T) {
+	var offered []string
+	r := newRig(t, func(c *dialogs.Config) {
+		c.Dialogs = []*dialogs.Dialog{testAccident()}
+		c.Effects = &runnerRecorder{}
+		c.Interrupt = func(t *dialogs.Turn) bool {
+			offered = append(offered, t.Text())
+			if t.Text() != "known question?" {
+				return false
+			}
+			t.Say("help.text")
+			return true
+		}
+	})
+	r.handle(t, postback("m1", "menu:accident"))
+	tests := []struct {
+		name        string
+		msg         koe.Message
+		wantInvalid int
+		wantOffered int
+	}{
+		{"a question the hook answers is not counted", text("m2", "known question?"), 0, 1},
+		{"a rejected postback is not offered", postback("m3", "nonsense"), 1, 1},
+		{"a text the hook declines is counted", text("m4", "boat"), 0, 2}, // the cap (2): gave up
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.handle(t, tt.msg)
+			s, _ := r.store.Get(alice)
+			if s.Invalid != tt.wantInvalid || len(offered) != tt.wantOffered {
+				t.Errorf("invalid %d, offered %d; want %d, %d", s.Invalid, len(offered), tt.wantInvalid, tt.wantOffered)
+			}
+		})
+	}
+	if s, _ := r.store.Get(alice); s.Dialog != "" {
+		t.Errorf("dialog %q still running after the cap", s.Dialog)
+	}
+	// The answered question was followed by the pending question again.
+	outs := r.sender.Sent()
+	if len(outs) < 2 {
+		t.Fatalf("%d outbounds", len(outs))
+	}
+	got := outs[1].Replies
+	cat := mustCatalog(t)
+	if len(got) != 2 || got[0].Text != cat.Text(koe.Japanese, "help.text") || got[1].Text != cat.Text(koe.Japanese, "menu.prompt") {
+		t.Errorf("replies to the interrupting question: %+v; want the answer, then the question again", got)
+	}
+}

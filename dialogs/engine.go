@@ -64,6 +64,16 @@ type Config struct {
 	// Commands are inputs available everywhere, like Dialog.Commands; they
 	// are checked after the registered dialogs' commands.
 	Commands []Command
+	// Interrupt, when set, is offered a text message the running dialog
+	// rejected as an answer (the dialog called Turn.Reask) before it counts
+	// as invalid: a question typed in the middle of a dialog, say. If
+	// Interrupt answers it (adds replies and effects, returns true), the
+	// rejection is dropped: the invalid-answer counter is unchanged and the
+	// pending question is asked again, so the dialog resumes. It must be
+	// pure like a Prompt, must not change the dialog's state, and should be
+	// conservative (answer only what it is confident about). Nil: invalid
+	// answers are only re-asked.
+	Interrupt func(t *Turn) bool
 	// AccidentPhone and InquiryPhone are the phone desks' numbers shown to
 	// customers; empty uses the catalogue's placeholder.
 	AccidentPhone string

@@ -16,6 +16,7 @@ import (
 	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/accident"
+	"github.com/koehq/koe/dialogs/inquiry"
 	"github.com/koehq/koe/dialogs/voices"
 	"github.com/koehq/koe/internal/fakes"
 	"golang.org/x/tools/txtar"
@@ -34,7 +35,10 @@ var defaultNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("JST", 9*36
 // without the accident dialog) and "fixtures: reports" (two stored
 // accident reports of the user and one of someone else, see seedReports)
 // or "fixtures: cases" (those reports and three cases of the user, one
-// closed, and one of someone else, see seedCases). The engine runs with the
+// closed, and one of someone else, see seedCases), and "faq: on" (the
+// inquiry dialog and the engine's Interrupt answering from a small scripted
+// knowledge base, see fakeKB, with threshold fakeThreshold; its FAQ answers
+// and verdicts are listed under effects). The engine runs with the
 // accident dialog, its runner on in-memory reports and queue, the voice
 // sink (voices.Sink) on in-memory voices and cases with a scripted
 // classifier, the case status command and runner, and references drawn
@@ -95,6 +99,7 @@ type header struct {
 	user     koe.UserID
 	fixtures string
 	noAcc    bool
+	faq      bool
 }
 
 func parseHeader(t *testing.T, comment []byte) header {
@@ -123,6 +128,8 @@ func parseHeader(t *testing.T, comment []byte) header {
 			h.fixtures = v
 		case "accident":
 			h.noAcc = v == "off"
+		case "faq":
+			h.faq = v == "on"
 		case "user":
 			h.user = koe.UserID(v)
 			if !h.user.Valid() || h.user.Channel() != koe.ChannelConsole {
@@ -195,6 +202,17 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 		delete(runners, accident.KindSubmit)
 		delete(runners, accident.KindStatus)
 	}
+	faqLog := fakes.NewFAQLog()
+	if h.faq {
+		kb := fakeKB{}
+		cfg.Dialogs = append(cfg.Dialogs, inquiry.Dialog(kb, fakeThreshold))
+		cfg.Interrupt = inquiry.Interrupt(kb, fakeThreshold)
+		ir := &inquiry.Runner{FAQLog: faqLog, Cases: caseStore, Voices: voiceStore, Queue: queue,
+			Catalog: mustCatalog(t), Now: clk.Now, Rand: &seqReader{}}
+		runners[inquiry.KindAnswer] = ir
+		runners[inquiry.KindVerdict] = ir
+		runners[inquiry.KindEscalate] = ir
+	}
 	staffID := counter("staff-")
 	eng, err := dialogs.NewEngine(cfg)
 	if err != nil {
@@ -225,6 +243,10 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			screen.Reset()
 			voicesBefore, casesBefore := len(voiceStore.All()), len(caseStore.All())
 			reportsBefore, jobsBefore := len(reports.order), len(queue.Jobs())
+			faqBefore := make(map[string]koe.FAQAnswer)
+			for _, a := range faqLog.All() {
+				faqBefore[a.ID] = a
+			}
 			var msg koe.Message
 			var err error
 			if f.Name == "staff" {
@@ -255,6 +277,15 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			for _, v := range voiceStore.All()[voicesBefore:] {
 				fmt.Fprintf(&b, "voice id=%s source=%s kind=%s topic=%s sentiment=%s case=%s text=%q\n",
 					v.ID, v.Source, v.Kind, v.Topic, v.Sentiment, v.CaseRef, v.Text)
+			}
+			for _, a := range faqLog.All() {
+				old, seen := faqBefore[a.ID]
+				switch {
+				case !seen:
+					fmt.Fprintf(&b, "faq answer id=%s entry=%s rank=%d confidence=%.2f lang=%s\n", a.ID, a.Entry, a.Rank, a.Confidence, a.Lang)
+				case !sameVerdict(old, a):
+					fmt.Fprintf(&b, "faq mark id=%s helpful=%s case=%s\n", a.ID, formatHelpful(a.Helpful), a.CaseRef)
+				}
 			}
 			for _, j := range queue.Jobs()[jobsBefore:] {
 				fmt.Fprintf(&b, "job id=%s kind=%s ref=%s", j.ID, j.Kind, j.Ref)

@@ -11,6 +11,8 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/accident"
 	"github.com/koehq/koe/dialogs/catalog"
+	"github.com/koehq/koe/dialogs/faq"
+	"github.com/koehq/koe/dialogs/inquiry"
 	"github.com/koehq/koe/dialogs/voices"
 )
 
@@ -26,8 +28,9 @@ type engineDeps struct {
 	log     *slog.Logger
 }
 
-// newEngine wires the dialogs (menu, feedback, accident report), the voice
-// pipeline (classify, store, open cases) and the status query.
+// newEngine wires the dialogs (menu, feedback, accident report, inquiry
+// with the FAQ), the voice pipeline (classify, store, answer from the FAQ
+// or open cases) and the status query.
 func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 	clf, err := newClassifier(cfg, d.log)
 	if err != nil {
@@ -41,7 +44,17 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 		Calendar: cfg.Calendar,
 		Logger:   d.log,
 	}
+	base, err := faq.Default()
+	if err != nil {
+		return nil, fmt.Errorf("faq: %w", err)
+	}
+	kb := base.With(map[string]string{"inquiry_phone": cfg.InquiryPhone, "accident_phone": cfg.AccidentPhone})
+	inquiries := &inquiry.Runner{
+		FAQLog: d.store, Cases: d.store, Voices: d.store, Queue: d.queue, Catalog: d.catalog,
+		Due: d.due, InquiryPhone: cfg.InquiryPhone, Logger: d.log,
+	}
 	sink := &voices.Sink{
+		FAQ:          &inquiry.Answerer{KB: kb, Threshold: faq.Threshold, FAQLog: d.store, Catalog: d.catalog},
 		Classifier:   clf,
 		Voices:       d.store,
 		Cases:        d.store,
@@ -60,7 +73,8 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 		IdleTimeout:      cfg.SessionIdle,
 		SessionRetention: cfg.SessionRetention,
 		Catalog:          d.catalog,
-		Dialogs:          []*dialogs.Dialog{accident.Dialog()},
+		Dialogs:          []*dialogs.Dialog{accident.Dialog(), inquiry.Dialog(kb, faq.Threshold)},
+		Interrupt:        inquiry.Interrupt(kb, faq.Threshold),
 		Commands:         []dialogs.Command{voices.StatusCommand()},
 		Voices:           sink,
 		Effects: dialogs.Runners{
@@ -69,6 +83,9 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 			voices.KindCaseStatus:  status,
 			dialogs.KindRelay:      sink,
 			dialogs.KindHandoffEnd: sink,
+			inquiry.KindAnswer:     inquiries,
+			inquiry.KindVerdict:    inquiries,
+			inquiry.KindEscalate:   inquiries,
 		},
 		AccidentPhone: cfg.AccidentPhone,
 		InquiryPhone:  cfg.InquiryPhone,

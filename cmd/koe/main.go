@@ -55,6 +55,7 @@ func commands() []command {
 		{"chat", "talk to the bot in this terminal, through the same dialogs and store", runChat},
 		{"classify", "classify customer texts read from stdin (one per line, or --jsonl)", runClassify},
 		{"report", "print reports (voices: counts by kind × topic per quarter)", runReport},
+		{"faq", "FAQ tools (faq eval: how well questions find their answers)", runFAQ},
 		{"version", "print the version", runVersion},
 		{"help", "show this help", nil},
 	}

@@ -41,6 +41,13 @@ const HighConfidence = 0.8
 // and runs the handoff's effects (RunEffect: dialogs.RelayEffect,
 // dialogs.HandoffEndEffect). Classifier, Voices, Cases, Queue and Catalog
 // are required. It is safe for concurrent use.
+// FAQAnswerer answers a question from the FAQ when it has a confident
+// answer (answered false: it has none and said nothing). It is idempotent by
+// meta.Key.
+type FAQAnswerer interface {
+	Answer(ctx context.Context, meta dialogs.EffectMeta, text string) (replies []koe.Reply, answered bool, err error)
+}
+
 type Sink struct {
 	Classifier classifier.Classifier
 	Voices     koe.VoiceStore
@@ -50,6 +57,9 @@ type Sink struct {
 	// Due computes a new case's acknowledgement and response due times
 	// (the SLA calendar). Nil: DefaultDue.
 	Due func(createdAt time.Time, p koe.Priority) (ackDue, due time.Time)
+	// FAQ, if set, answers a free-text inquiry before an inquiry case is
+	// opened (dialogs/inquiry.Answerer); when it answers, no case is opened.
+	FAQ FAQAnswerer
 	// InquiryPhone is the phone desk shown with inquiry and urgent
 	// complaint answers ("": the catalogue's desk.inquiry_phone).
 	InquiryPhone string
@@ -112,6 +122,20 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 		return nil, fmt.Errorf("voices: classify: %w", err)
 	}
 	voice := newVoice(meta, v.Source, v.Text, res)
+	if s.FAQ != nil && voice.Kind == koe.VoiceInquiry && caseType(voice) == koe.CaseInquiry {
+		// A question typed outside any dialog: the FAQ first, a person only
+		// when it has no confident answer.
+		replies, answered, err := s.FAQ.Answer(ctx, meta, v.Text)
+		if err != nil {
+			return nil, fmt.Errorf("voices: faq: %w", err)
+		}
+		if answered {
+			if _, err := s.store(ctx, voice); err != nil {
+				return nil, err
+			}
+			return replies, nil
+		}
+	}
 	if caseType(voice) != "" {
 		ref, err := s.freeRef(ctx, voice.At)
 		if err != nil {

@@ -477,3 +477,62 @@ func TestSinkNeedsItsParts(t *testing.T) {
 		t.Errorf("AddVoice on an empty sink = %v, want ErrInvalid", err)
 	}
 }
+
+// stubFAQ answers the questions it knows.
+type stubFAQ struct{ known map[string]string }
+
+func (f stubFAQ) Answer(ctx context.Context, meta dialogs.EffectMeta, text string) ([]koe.Reply, bool, error) {
+	a, ok := f.known[text]
+	if !ok {
+		return nil, false, nil
+	}
+	return []koe.Reply{{Text: a}}, true, nil
+}
+
+// TestInquiryTriesTheFAQFirst: a free-text question the FAQ answers is kept
+// as a voice and answered, with no case; one it cannot answer opens an
+// inquiry case as before. Complaints never go to the FAQ.
+func TestInquiryTriesTheFAQFirst(t *testing.T) {
+	r := newRig(t)
+	r.sink.FAQ = stubFAQ{known: map[string]string{
+		"保険料の支払い方法は？":   "口座振替、クレジットカードがご利用いただけます。",
+		"保険金がまだです。不満です": "(must not be used for a complaint)",
+	}}
+	ctx := context.Background()
+
+	r.clf.set(result("inquiry", "neutral"), nil)
+	replies, err := r.sink.AddVoice(ctx, meta("m1/0"), dialogs.VoiceEffect{Text: "保険料の支払い方法は？", Source: dialogs.VoiceSourceFreeText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 1 || replies[0].Text != "口座振替、クレジットカードがご利用いただけます。" {
+		t.Fatalf("replies = %+v, want the FAQ answer", replies)
+	}
+	if v, ok := r.voices.Get("m1/0"); !ok || v.CaseRef != "" {
+		t.Errorf("voice = %+v, %v; want kept without a case", v, ok)
+	}
+	if n := len(r.cases.All()); n != 0 {
+		t.Errorf("%d cases opened for an answered question", n)
+	}
+
+	if _, err := r.sink.AddVoice(ctx, meta("m2/0"), dialogs.VoiceEffect{Text: "代理店を変更したいのですが", Source: dialogs.VoiceSourceFreeText}); err != nil {
+		t.Fatal(err)
+	}
+	if cs := r.cases.All(); len(cs) != 1 || cs[0].Type != koe.CaseInquiry {
+		t.Errorf("cases = %+v, want one inquiry case for the unanswered question", cs)
+	}
+
+	r.clf.set(result("complaint", "negative"), nil)
+	replies, err = r.sink.AddVoice(ctx, meta("m3/0"), dialogs.VoiceEffect{Text: "保険金がまだです。不満です", Source: dialogs.VoiceSourceFreeText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := r.cases.All(); len(cs) != 2 || cs[0].Type != koe.CaseComplaint && cs[1].Type != koe.CaseComplaint {
+		t.Errorf("cases = %+v, want the complaint's case too", cs)
+	}
+	for _, rep := range replies {
+		if strings.Contains(rep.Text, "must not") {
+			t.Error("a complaint was answered from the FAQ")
+		}
+	}
+}
