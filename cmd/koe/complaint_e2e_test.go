@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -162,6 +163,19 @@ func TestComplaintEndToEnd(t *testing.T) {
 			})
 			if n := len(sl.Posts()); n != 1 {
 				t.Errorf("%d top-level or thread posts, want exactly the one alert", n)
+			}
+
+			// /koe with the reference shows the case privately, masked.
+			slashBody := fakeslack.SlashCommand("/koe", ref, "USTAFF2", "CCOMPLAINTS")
+			sreq := fakeslack.SignedRequest(slackSecret, base+"/webhooks/slack/commands", slashBody, time.Now())
+			sresp, err := http.DefaultClient.Do(sreq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slash, _ := io.ReadAll(sresp.Body)
+			sresp.Body.Close()
+			if got := unescapeJSON(slash); sresp.StatusCode != 200 || !strings.Contains(got, ref) || !strings.Contains(got, "ephemeral") || strings.Contains(got, "1234-5678") {
+				t.Errorf("/koe %s = %d %s", ref, sresp.StatusCode, got)
 			}
 
 			// The register shows it.

@@ -355,6 +355,11 @@ func (a *app) wireSlack(cfg Config, reg prometheus.Registerer, routes map[string
 				return nil
 			},
 		}))
+	routes["/webhooks/slack/commands"] = bot.CountRequests(a.metrics, "/webhooks/slack/commands",
+		slack.NewCommandsHandler(slack.CommandsConfig{
+			SigningSecret: cfg.SlackSigningSecret, Logger: log,
+			OnCommand: (&staff.Lookup{Reports: a.store, Cases: a.store}).OnCommand,
+		}))
 	routes["/webhooks/slack/events"] = bot.CountRequests(a.metrics, "/webhooks/slack/events",
 		slack.NewEventsHandler(slack.EventsConfig{
 			SigningSecret: cfg.SlackSigningSecret, Logger: log,
