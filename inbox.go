@@ -85,6 +85,8 @@ type Store interface {
 	VoiceStore
 	CaseStore
 	FAQLog
+	SurveyStore
+	FollowStore
 	// Ping returns nil when the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; in-flight writes are finished.

@@ -75,6 +75,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) Factory, f Features) {
 	t.Run("Voices", func(t *testing.T) { TestVoices(t, newBackend, f) })
 	t.Run("Cases", func(t *testing.T) { TestCases(t, newBackend, f) })
 	t.Run("FAQLog", func(t *testing.T) { TestFAQLog(t, newBackend, f) })
+	t.Run("Surveys", func(t *testing.T) { TestSurveys(t, newBackend, f) })
+	t.Run("Follow", func(t *testing.T) { TestFollow(t, newBackend, f) })
 }
 
 // TestStore checks what koe.Store adds to the two ports: Ping and Close.
