@@ -181,7 +181,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	}
 	a.dispatcher, err = bot.NewDispatcher(bot.DispatcherConfig{
 		Inbox:         a.store,
-		Handler:       engine,
+		Handler:       &bot.FollowTracker{Next: engine, Follow: a.store},
 		Owner:         owner,
 		Workers:       cfg.Workers,
 		LeaseTTL:      cfg.LeaseTTL,
