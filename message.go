@@ -81,9 +81,10 @@ type StaffNote struct {
 
 // Staff actions of a StaffNote.
 const (
-	StaffReply = "reply" // Text is the staff member's answer to the customer
-	StaffEnd   = "end"   // the handoff of the case is over
-	StaffClose = "close" // the case is closed; the customer is told
+	StaffReply  = "reply"  // Text is the staff member's answer to the customer
+	StaffEnd    = "end"    // the handoff of the case is over
+	StaffClose  = "close"  // the case is closed; the customer is told
+	StaffSurvey = "survey" // CaseRef is a survey to ask now (dialogs/survey)
 )
 
 // LocalContentPrefix starts a content id that names a file on this machine

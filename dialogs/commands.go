@@ -228,7 +228,14 @@ func (t *Turn) idle() bool {
 	if !t.msg.SentAt.IsZero() && t.msg.SentAt.Before(at) {
 		at = t.msg.SentAt
 	}
-	return at.Sub(t.s.UpdatedAt) >= t.e.cfg.IdleTimeout
+	limit := t.e.cfg.IdleTimeout
+	if d, _ := t.dialog(); d != nil && d.IdleTimeout != 0 {
+		if d.IdleTimeout < 0 {
+			return false
+		}
+		limit = d.IdleTimeout
+	}
+	return at.Sub(t.s.UpdatedAt) >= limit
 }
 
 var (
@@ -290,6 +297,19 @@ func (t *Turn) answerConfirm(cmd command) {
 	default:
 		t.askConfirm("cancel.reask")
 	}
+}
+
+// MainMenu handles the message as if no dialog were running: a menu
+// choice starts its dialog, a text with substance becomes a voice, anything
+// else gets the menu. A dialog that lets customers leave it by writing
+// something else (an optional survey, say) calls it after End.
+func (t *Turn) MainMenu() { t.mainMenu() }
+
+// MenuChosen reports whether the message picks a main menu entry (by
+// postback or by typing its label).
+func (t *Turn) MenuChosen() bool {
+	_, ok := t.Chosen(t.e.menuChoices()...)
+	return ok
 }
 
 // mainMenu answers input outside any dialog: a menu choice starts its

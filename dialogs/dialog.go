@@ -29,6 +29,15 @@ type Dialog struct {
 	// GiveUp runs instead of the last re-ask. Nil: apologise, give the
 	// inquiry desk's phone number, end the dialog and show the menu.
 	GiveUp func(t *Turn)
+	// IdleTimeout overrides Config.IdleTimeout while the dialog runs;
+	// negative: a pause never asks whether to continue (a survey pushed to
+	// the customer, answered whenever they like). 0: Config.IdleTimeout.
+	IdleTimeout time.Duration
+	// Retention keeps the session at least this long after its last
+	// message while the dialog runs, when longer than
+	// Config.SessionRetention (a survey waits for its answer until it
+	// expires).
+	Retention time.Duration
 	// Commands are inputs the dialog makes available everywhere while it
 	// is registered: outside any dialog and inside every dialog (an order
 	// status query, say). They are checked after the engine's own

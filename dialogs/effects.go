@@ -36,6 +36,10 @@ type VoiceEffect struct {
 	Text string
 	// Source names where the text was collected ("feedback").
 	Source string
+	// CaseRef, when set, is the case the text belongs to, already open (a
+	// detractor's survey case): the voice is linked to it and the sink
+	// opens no other case for it.
+	CaseRef string
 }
 
 // EffectKind returns "voice".

@@ -78,6 +78,12 @@ type Config struct {
 	// customers; empty uses the catalogue's placeholder.
 	AccidentPhone string
 	InquiryPhone  string
+	// StaffActions handle koe.KindStaff messages whose StaffNote.Action the
+	// engine does not know itself (reply, end, close), by action: starting
+	// an NPS survey ("survey"), say. A handler is a step like a Prompt or an
+	// Answer: it may begin a dialog (Turn.Begin), reply and ask for
+	// effects. A note of an action without a handler changes nothing.
+	StaffActions map[string]func(t *Turn)
 }
 
 // DefaultIdleTimeout is Config.IdleTimeout's default.
@@ -133,6 +139,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.NewRetryKey = uuid.NewString
 	}
 	cfg.Senders = maps.Clone(cfg.Senders)
+	cfg.StaffActions = maps.Clone(cfg.StaffActions)
 	e := &Engine{cfg: cfg, log: cfg.Logger, cat: cfg.Catalog, dialogs: make(map[string]*Dialog)}
 	switch {
 	case cfg.SessionCacheSize == 0:
@@ -199,6 +206,7 @@ func (e *Engine) Dialogs() []string {
 //     やめる/メニュー ask to confirm ending it, and help, the language
 //     switch and the registered commands (状況) still work. A dialog in
 //     progress when the handoff began is offered again when it ends.
+//     Other actions go to their Config.StaffActions handler (a survey).
 //   - a message whose step is already in the session (a redelivery): the
 //     stored Outbox is sent again, unchanged (same RetryKey), if it belongs
 //     to msg; otherwise nothing happens.
@@ -323,7 +331,7 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 		}
 	}
 	next.UpdatedAt = now
-	next.ExpiresAt = now.Add(e.cfg.SessionRetention)
+	next.ExpiresAt = now.Add(e.retention(next))
 	saved, err := e.cfg.Sessions.SaveSession(ctx, next)
 	if err != nil {
 		e.cache.forget(msg.User)
@@ -415,6 +423,16 @@ func (e *Engine) step(s koe.Session, msg koe.Message, now time.Time) (koe.Sessio
 	t := &Turn{e: e, s: &s, msg: msg, now: now, fresh: s.Version == 0}
 	t.step()
 	return s, t.replies, t.effects
+}
+
+// retention is how long s is kept after now: Config.SessionRetention, or
+// the running dialog's longer Retention.
+func (e *Engine) retention(s koe.Session) time.Duration {
+	r := e.cfg.SessionRetention
+	if d := e.dialogs[s.Dialog]; d != nil && d.Retention > r {
+		r = d.Retention
+	}
+	return r
 }
 
 // lastQuickReplies keeps quick replies on the last reply only (LINE shows

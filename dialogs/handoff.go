@@ -27,9 +27,11 @@ func (t *Turn) inHandoff() bool { return t.s.Var(varHandoff) != "" }
 
 // staff handles a koe.KindStaff message: a reply is shown and starts (or
 // continues) the handoff of its case; an end closes the handoff of that
-// case; a close tells the customer the case is closed (ending its handoff). A note without a case or of an unknown action, an empty reply, and
-// an end for a case the customer is not handed off for change nothing and
-// say nothing.
+// case; a close tells the customer the case is closed (ending its
+// handoff); another action goes to its Config.StaffActions handler. A note
+// without a case or of an action without a handler, an empty reply, and an
+// end for a case the customer is not handed off for change nothing and say
+// nothing.
 func (t *Turn) staff() {
 	n := t.msg.Staff
 	if n == nil || n.CaseRef == "" {
@@ -70,8 +72,16 @@ func (t *Turn) staff() {
 		if inHandoff {
 			t.afterHandoff()
 		}
+	default:
+		if h := t.e.cfg.StaffActions[n.Action]; h != nil {
+			h(t)
+		}
 	}
 }
+
+// HandedOff reports whether staff are talking with the customer (see
+// Engine.Handle): the customer's messages go to staff, not to dialogs.
+func (t *Turn) HandedOff() bool { return t.inHandoff() }
 
 // handoff handles the customer's message while staff talk with them.
 func (t *Turn) handoff() {

@@ -17,6 +17,7 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/accident"
 	"github.com/koehq/koe/dialogs/inquiry"
+	"github.com/koehq/koe/dialogs/survey"
 	"github.com/koehq/koe/dialogs/voices"
 	"github.com/koehq/koe/internal/fakes"
 	"golang.org/x/tools/txtar"
@@ -38,8 +39,10 @@ var defaultNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("JST", 9*36
 // closed, and one of someone else, see seedCases), and "faq: on" (the
 // inquiry dialog and the engine's Interrupt answering from a small scripted
 // knowledge base, see fakeKB, with threshold fakeThreshold; its FAQ answers
-// and verdicts are listed under effects). The engine runs with the
-// accident dialog, its runner on in-memory reports and queue, the voice
+// and verdicts are listed under effects), and "survey: TOUCHPOINT" (a
+// survey of the user, S-20261122-7F3K, sent at the start and expiring
+// seven days later; see seedSurvey). The engine runs with the survey
+// dialog, its command and runner, the accident dialog, its runner on in-memory reports and queue, the voice
 // sink (voices.Sink) on in-memory voices and cases with a scripted
 // classifier, the case status command and runner, and references drawn
 // from fixed sequences (the first is AR-<date>-7F3K, C-<date>-7F3K). Then
@@ -51,11 +54,12 @@ var defaultNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("JST", 9*36
 //	-- user --     one line in console syntax (text, N for a choice,
 //	               /postback, /location, /image, /follow, /unfollow)
 //	-- staff --    one line "reply REF TEXT" or "end REF": a koe.KindStaff
-//	               message about case REF for the user
+//	               message about case REF for the user; "survey ID" puts
+//	               survey.StartMessage of the stored survey ID
 //	-- bot --      the console rendering of the bot's answer to the line
 //	-- effects --  what the turn's effects did (only when anything): reports
 //	               created (as stored, JSON), cases created, voices stored,
-//	               jobs enqueued
+//	               surveys changed, jobs enqueued
 //	-- wait --     a duration (Go syntax, "31m") to advance the clock by
 //
 // With -update the bot and effects sections are rewritten from what the
@@ -100,6 +104,7 @@ type header struct {
 	fixtures string
 	noAcc    bool
 	faq      bool
+	survey   koe.Touchpoint
 }
 
 func parseHeader(t *testing.T, comment []byte) header {
@@ -130,6 +135,8 @@ func parseHeader(t *testing.T, comment []byte) header {
 			h.noAcc = v == "off"
 		case "faq":
 			h.faq = v == "on"
+		case "survey":
+			h.survey = koe.Touchpoint(v)
 		case "user":
 			h.user = koe.UserID(v)
 			if !h.user.Valid() || h.user.Channel() != koe.ChannelConsole {
@@ -213,6 +220,18 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 		runners[inquiry.KindVerdict] = ir
 		runners[inquiry.KindEscalate] = ir
 	}
+	surveys := fakes.NewSurveyStore()
+	if h.survey != "" {
+		seedSurvey(t, surveys, h)
+	}
+	sr := &survey.Runner{Surveys: surveys, Voices: sink, Cases: caseStore, Queue: queue,
+		Catalog: mustCatalog(t), Now: clk.Now, Rand: &seqReader{}}
+	runners[survey.KindScore] = sr
+	runners[survey.KindSatisfaction] = sr
+	runners[survey.KindComment] = sr
+	cfg.Dialogs = append(cfg.Dialogs, survey.Dialog())
+	cfg.Commands = append(cfg.Commands, survey.LateAnswerCommand())
+	cfg.StaffActions = map[string]func(*dialogs.Turn){survey.StaffAction: survey.Start}
 	staffID := counter("staff-")
 	eng, err := dialogs.NewEngine(cfg)
 	if err != nil {
@@ -247,9 +266,19 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			for _, a := range faqLog.All() {
 				faqBefore[a.ID] = a
 			}
+			surveysBefore := make(map[string]int64)
+			for _, s := range surveys.All() {
+				surveysBefore[s.ID] = s.Version
+			}
 			var msg koe.Message
 			var err error
-			if f.Name == "staff" {
+			if id, ok := strings.CutPrefix(line, "survey "); f.Name == "staff" && ok {
+				s, gerr := surveys.GetSurvey(ctx, strings.TrimSpace(id))
+				if gerr != nil {
+					t.Fatalf("staff %q: %v", line, gerr)
+				}
+				msg = survey.StartMessage(s, clk.Now())
+			} else if f.Name == "staff" {
 				msg = staffMessage(t, line, h.user, staffID(), clk.Now())
 			} else {
 				msg, err = chat.ParseLine(line)
@@ -270,9 +299,20 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 				fmt.Fprintf(&b, "report %s\n", js)
 			}
 			for _, c := range caseStore.All()[casesBefore:] {
-				fmt.Fprintf(&b, "case ref=%s type=%s kind=%s topic=%s priority=%s status=%s voice=%s lang=%s ack=%s due=%s urgency=%s\n",
+				fmt.Fprintf(&b, "case ref=%s type=%s kind=%s topic=%s priority=%s status=%s voice=%s lang=%s ack=%s due=%s urgency=%s",
 					c.Ref, c.Type, c.Kind, c.Topic, c.Priority, c.Status, c.VoiceID, c.Lang,
 					c.AckDueAt.Format(time.RFC3339), c.DueAt.Format(time.RFC3339), strings.Join(c.Urgency, ","))
+				if c.Score != nil || strings.HasPrefix(c.Key, "survey:") {
+					fmt.Fprintf(&b, " score=%s key=%s summary=%q", formatInt(c.Score), c.Key, c.Summary)
+				}
+				b.WriteString("\n")
+			}
+			for _, s := range surveys.All() {
+				if v, ok := surveysBefore[s.ID]; ok && v == s.Version {
+					continue
+				}
+				fmt.Fprintf(&b, "survey id=%s status=%s score=%s satisfaction=%s comment=%q voice=%s case=%s answered=%s\n",
+					s.ID, s.Status, formatInt(s.Score), formatInt(s.Satisfaction), s.Comment, s.VoiceID, s.CaseRef, formatTime(s.AnsweredAt))
 			}
 			for _, v := range voiceStore.All()[voicesBefore:] {
 				fmt.Fprintf(&b, "voice id=%s source=%s kind=%s topic=%s sentiment=%s case=%s text=%q\n",

@@ -123,3 +123,28 @@ func seedCases(t *testing.T, st *fakes.CaseStore, user koe.UserID) {
 		}
 	}
 }
+
+// seedSurvey stores the survey S-20261122-7F3K of h.user about touchpoint
+// h.survey, sent at h.now and expiring seven days later.
+func seedSurvey(t *testing.T, st *fakes.SurveyStore, h header) {
+	t.Helper()
+	s := koe.Survey{ID: "S-20261122-7F3K", Key: "seed-survey", User: h.user, Touchpoint: h.survey, Ref: "AR-20261119-2B4D",
+		Lang: h.lang, Status: koe.SurveySent, SentAt: h.now, ExpiresAt: h.now.Add(7 * 24 * time.Hour)}
+	if _, err := st.CreateSurvey(context.Background(), s, h.now.Add(-30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func formatInt(p *int) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.Itoa(*p)
+}
+
+func formatTime(at time.Time) string {
+	if at.IsZero() {
+		return "-"
+	}
+	return at.Format(time.RFC3339)
+}

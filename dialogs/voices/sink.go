@@ -93,6 +93,9 @@ var (
 //     staff see it; free text is thanked warmly.
 //   - request from free text: thanked; it will be passed on.
 //
+// A voice whose effect names a case already open (v.CaseRef) is linked to
+// it and opens no case, so it gets no answer unless it is free text.
+//
 // Voices from dialogs that are not complaints get no answer: the dialog
 // thanks the customer itself. An accident description opens no case (the
 // accident report is followed up) and gets no answer; handoff texts are
@@ -136,7 +139,10 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 			return replies, nil
 		}
 	}
-	if caseType(voice) != "" {
+	linked := v.CaseRef != "" // the voice belongs to a case already open
+	if linked {
+		voice.CaseRef = v.CaseRef
+	} else if caseType(voice) != "" {
 		ref, err := s.freeRef(ctx, voice.At)
 		if err != nil {
 			return nil, err
@@ -150,7 +156,7 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 	log := s.log().With(slog.Any("voice", voice))
 	now := s.now()
 	var c koe.Case
-	if typ := caseType(voice); typ != "" {
+	if typ := caseType(voice); typ != "" && !linked {
 		c, err = s.openCase(ctx, meta, voice, typ, res)
 		if err != nil {
 			return nil, err
