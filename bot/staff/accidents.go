@@ -60,7 +60,11 @@ type AccidentsConfig struct {
 	// DataDir is where photo paths are relative to.
 	DataDir string
 	// Wake is called after jobs were enqueued (the worker's Notify).
-	Wake   func()
+	Wake func()
+	// Closed, if set, returns the jobs to queue when a report is marked
+	// 完了 (the claim survey, after a delay); they are queued with the
+	// redraw and the progress note, keyed so a retried press adds none.
+	Closed func(r koe.AccidentReport, at time.Time) []koe.Job
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -222,9 +226,7 @@ func (a *Accidents) OnAction(ctx context.Context, act slack.Action) error {
 	if who == "" {
 		who = act.UserID
 	}
-	changed := false
 	r, err := a.change(ctx, act.Value, func(r *koe.AccidentReport) bool {
-		changed = false
 		if slices.ContainsFunc(r.History, func(c koe.StatusChange) bool { return c.Key == act.ID }) {
 			return false // a retried delivery of the same press
 		}
@@ -238,22 +240,29 @@ func (a *Accidents) OnAction(ctx context.Context, act slack.Action) error {
 		if to == koe.ReportAssigned || r.Assignee == "" {
 			r.Assignee = who
 		}
-		changed = true
 		return true
 	})
 	if err != nil {
 		return err
 	}
-	if !changed {
-		return nil
+	// The change this press made, now or on an earlier delivery whose jobs
+	// may not have been queued (queuing again is a no-op: jobs are keyed).
+	i := slices.IndexFunc(r.History, func(c koe.StatusChange) bool { return c.Key == act.ID })
+	if i < 0 {
+		return nil // the press changed nothing (完了 twice, say)
 	}
+	change := r.History[i]
 	a.log.InfoContext(ctx, "accident report status changed", "report", r)
-	n := strconv.Itoa(len(r.History))
-	return a.enqueue(ctx,
-		koe.Job{ID: JobAccidentUpdate + ":" + r.Ref + ":" + n, Kind: JobAccidentUpdate, Ref: r.Ref},
-		koe.Job{ID: JobAccidentNotify + ":" + r.Ref + ":" + n, Kind: JobAccidentNotify, Ref: r.Ref,
-			Attrs: map[string]string{"status": string(to)}},
-	)
+	n := strconv.Itoa(i + 1)
+	jobs := []koe.Job{
+		{ID: JobAccidentUpdate + ":" + r.Ref + ":" + n, Kind: JobAccidentUpdate, Ref: r.Ref},
+		{ID: JobAccidentNotify + ":" + r.Ref + ":" + n, Kind: JobAccidentNotify, Ref: r.Ref,
+			Attrs: map[string]string{"status": string(change.To)}},
+	}
+	if change.To == koe.ReportDone && a.cfg.Closed != nil {
+		jobs = append(jobs, a.cfg.Closed(r, change.At)...)
+	}
+	return a.enqueue(ctx, jobs...)
 }
 
 // allowed says whether a press moves a report from one status to another:

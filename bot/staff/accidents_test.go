@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +241,72 @@ func TestPhotosGoToTheAlertThread(t *testing.T) {
 	ups := r.slack.Uploads()
 	if len(ups) != 1 || !ups[0].Completed || ups[0].ThreadTS != r.slack.Posts()[0].TS || string(ups[0].Data) != "\xff\xd8jpeg" {
 		t.Fatalf("uploads = %+v; want the one kept photo in the alert's thread", ups)
+	}
+}
+
+// failOnce fails the next Enqueue, as a store outage would.
+type failOnce struct {
+	koe.Queue
+	fail bool
+}
+
+func (q *failOnce) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
+	if q.fail {
+		q.fail = false
+		return 0, errors.New("queue unavailable")
+	}
+	return q.Queue.Enqueue(ctx, jobs...)
+}
+
+// TestRetriedPressQueuesWhatTheFirstCouldNot: the status change was saved
+// but its jobs could not be queued; Slack's retry of the same press must
+// queue them (the redraw, the customer's note, the survey), once.
+func TestRetriedPressQueuesWhatTheFirstCouldNot(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, inner := fakes.NewReportStore(), fakes.NewQueue(func() time.Time { return t0 })
+	q := &failOnce{Queue: inner}
+	var closedAt []time.Time
+	acc, err := staff.NewAccidents(staff.AccidentsConfig{
+		Reports: reports, Queue: q, Slack: &slack.Client{}, Channel: "CACC", Catalog: cat,
+		Now: func() time.Time { return t0 },
+		Closed: func(r koe.AccidentReport, at time.Time) []koe.Job {
+			closedAt = append(closedAt, at)
+			return []koe.Job{{ID: "survey.send:" + r.Ref, Kind: "survey.send", Ref: r.Ref, NotBefore: at.Add(72 * time.Hour)}}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reports.CreateReport(context.Background(), sampleReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	press := slack.Action{ID: "ba:done", ActionID: staff.ActionDone, Value: rep.Ref, UserID: "U1", UserName: "sato"}
+	q.fail = true
+	if err := acc.OnAction(context.Background(), press); err == nil {
+		t.Fatal("first press: want the queue's error")
+	}
+	if err := acc.OnAction(context.Background(), press); err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.OnAction(context.Background(), press); err != nil { // and once more
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, j := range inner.Pending() {
+		kinds[j.Kind]++
+	}
+	if kinds[staff.JobAccidentUpdate] != 1 || kinds[staff.JobAccidentNotify] != 1 || kinds["survey.send"] != 1 {
+		t.Errorf("queued %v, want one redraw, one note and one survey", kinds)
+	}
+	got, _ := reports.GetReport(context.Background(), rep.Ref)
+	if len(got.History) != 1 || got.Status != koe.ReportDone {
+		t.Errorf("history %+v, want the one change", got.History)
+	}
+	if len(closedAt) == 0 || !closedAt[0].Equal(t0) {
+		t.Errorf("Closed called with %v, want the change's time %v", closedAt, t0)
 	}
 }
