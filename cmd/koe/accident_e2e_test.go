@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/internal/fakeline"
 	"github.com/koehq/koe/internal/fakeslack"
@@ -110,6 +111,7 @@ func TestAccidentReportEndToEnd(t *testing.T) {
 			env["SLACK_API_URL"] = sl.URL()
 			env["SLACK_CHANNEL_ACCIDENTS"] = "CACCIDENTS"
 			env["KOE_ADMIN_TOKEN"] = "admin-token"
+			env["KOE_SURVEY_DELAY"] = "0s" // the claim survey follows 完了 at once
 			cfg, err := loadConfig(func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
@@ -193,9 +195,16 @@ func TestAccidentReportEndToEnd(t *testing.T) {
 				t.Fatalf("progress note = %+v", n)
 			}
 			press(staff.ActionDone)
-			msgs = line.WaitMessages(t, before+2, 15*time.Second)
-			if n := msgs[before+1]; n.Via != "push" || !strings.Contains(n.Texts[0], "完了しました") {
-				t.Fatalf("second progress note = %+v", n)
+			// The closing note and, KOE_SURVEY_DELAY later, the 事故対応NPS question.
+			msgs = line.WaitMessages(t, before+3, 15*time.Second)
+			var closing, survey bool
+			for _, n := range msgs[before+1:] {
+				text := strings.Join(n.Texts, "\n")
+				closing = closing || (n.Via == "push" && strings.Contains(text, "完了しました"))
+				survey = survey || (n.Via == "push" && strings.Contains(text, "0〜10") && len(n.QuickReplies) == 11)
+			}
+			if !closing || !survey {
+				t.Fatalf("after 完了: closing note %v, survey question with 11 buttons %v: %+v", closing, survey, msgs[before+1:])
 			}
 			waitUntil(t, "the follow-up queue to drain", func() bool {
 				d, _, err := a.store.QueueStats(context.Background())
@@ -204,8 +213,11 @@ func TestAccidentReportEndToEnd(t *testing.T) {
 			if got := len(sl.Posts()); got != 1 {
 				t.Errorf("%d Slack alerts, want exactly 1 (redelivery and restart must not alert again)", got)
 			}
-			if got := len(line.Messages()); got != before+2 {
-				t.Errorf("%d LINE messages after the presses, want %d (one note per change)", got, before+2)
+			if got := len(line.Messages()); got != before+3 {
+				t.Errorf("%d LINE messages after the presses, want %d (one note per change and the survey)", got, before+3)
+			}
+			if ss, err := a.store.Surveys(context.Background(), koe.SurveyFilter{User: "line:Uaccident"}); err != nil || len(ss) != 1 || ss[0].Ref != ref || ss[0].Touchpoint != koe.TouchpointClaim {
+				t.Errorf("surveys = %+v, %v; want one claim survey about %s", ss, err, ref)
 			}
 			cur, ok := sl.Current(alert.Channel, alert.TS)
 			if !ok || !strings.Contains(string(cur.Blocks), "完了") || !strings.Contains(string(cur.Blocks), "sato") {

@@ -50,6 +50,8 @@ type Config struct {
 	// PoliciesInForce is KOE_POLICIES_IN_FORCE: the complaint rate's
 	// denominator in voice reports (0: no rate).
 	PoliciesInForce int
+	// Survey holds KOE_SURVEY_FATIGUE, KOE_SURVEY_EXPIRY and KOE_SURVEY_DELAY.
+	Survey SurveySettings
 
 	AccidentPhone string // KOE_ACCIDENT_PHONE: the accident desk customers are told to call
 	InquiryPhone  string // KOE_INQUIRY_PHONE: the customer desk customers are told to call
@@ -137,6 +139,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.RedisShards = intVar("KOE_REDIS_INBOX_SHARDS", 1)
 	c.WebhookMaxBytes = int64(intVar("KOE_WEBHOOK_MAX_BYTES", 1<<20))
 	c.PoliciesInForce = intVar(EnvPoliciesInForce, 0)
+	if s, err := loadSurveySettings(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Survey = s
+	}
 	if cal, err := bizcal.FromEnv(getenv); err != nil {
 		var ve *bizcal.VarError
 		if errors.As(err, &ve) {

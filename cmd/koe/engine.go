@@ -13,6 +13,7 @@ import (
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/dialogs/faq"
 	"github.com/koehq/koe/dialogs/inquiry"
+	"github.com/koehq/koe/dialogs/survey"
 	"github.com/koehq/koe/dialogs/voices"
 )
 
@@ -29,7 +30,7 @@ type engineDeps struct {
 }
 
 // newEngine wires the dialogs (menu, feedback, accident report, inquiry
-// with the FAQ), the voice pipeline (classify, store, answer from the FAQ
+// with the FAQ, NPS survey), the voice pipeline (classify, store, answer from the FAQ
 // or open cases) and the status query.
 func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 	clf, err := newClassifier(cfg, d.log)
@@ -64,6 +65,9 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 		InquiryPhone: cfg.InquiryPhone,
 		Logger:       d.log,
 	}
+	surveys := &survey.Runner{
+		Surveys: d.store, Voices: sink, Cases: d.store, Queue: d.queue, Catalog: d.catalog, Due: d.due, Logger: d.log,
+	}
 	status := &voices.Status{Cases: d.store, Reports: reports, Catalog: d.catalog}
 	return dialogs.NewEngine(dialogs.Config{
 		Sessions:         d.store,
@@ -73,19 +77,23 @@ func newEngine(cfg Config, d engineDeps) (*dialogs.Engine, error) {
 		IdleTimeout:      cfg.SessionIdle,
 		SessionRetention: cfg.SessionRetention,
 		Catalog:          d.catalog,
-		Dialogs:          []*dialogs.Dialog{accident.Dialog(), inquiry.Dialog(kb, faq.Threshold)},
+		Dialogs:          []*dialogs.Dialog{accident.Dialog(), inquiry.Dialog(kb, faq.Threshold), survey.Dialog()},
 		Interrupt:        inquiry.Interrupt(kb, faq.Threshold),
-		Commands:         []dialogs.Command{voices.StatusCommand()},
+		Commands:         []dialogs.Command{voices.StatusCommand(), survey.LateAnswerCommand()},
+		StaffActions:     map[string]func(*dialogs.Turn){survey.StaffAction: survey.Start},
 		Voices:           sink,
 		Effects: dialogs.Runners{
-			accident.KindSubmit:    reports,
-			accident.KindStatus:    status,
-			voices.KindCaseStatus:  status,
-			dialogs.KindRelay:      sink,
-			dialogs.KindHandoffEnd: sink,
-			inquiry.KindAnswer:     inquiries,
-			inquiry.KindVerdict:    inquiries,
-			inquiry.KindEscalate:   inquiries,
+			accident.KindSubmit:     reports,
+			accident.KindStatus:     status,
+			voices.KindCaseStatus:   status,
+			dialogs.KindRelay:       sink,
+			dialogs.KindHandoffEnd:  sink,
+			inquiry.KindAnswer:      inquiries,
+			inquiry.KindVerdict:     inquiries,
+			inquiry.KindEscalate:    inquiries,
+			survey.KindScore:        surveys,
+			survey.KindSatisfaction: surveys,
+			survey.KindComment:      surveys,
 		},
 		AccidentPhone: cfg.AccidentPhone,
 		InquiryPhone:  cfg.InquiryPhone,

@@ -54,8 +54,9 @@ func commands() []command {
 		{"serve", "run the service (webhooks, dispatcher, health, metrics)", runServe},
 		{"chat", "talk to the bot in this terminal, through the same dialogs and store", runChat},
 		{"classify", "classify customer texts read from stdin (one per line, or --jsonl)", runClassify},
-		{"report", "print reports (voices: counts by kind × topic per quarter)", runReport},
+		{"report", "print reports (voices: kind × topic per quarter; nps: NPS per touchpoint)", runReport},
 		{"faq", "FAQ tools (faq eval: how well questions find their answers)", runFAQ},
+		{"survey", "send NPS micro-surveys (survey send)", runSurvey},
 		{"version", "print the version", runVersion},
 		{"help", "show this help", nil},
 	}

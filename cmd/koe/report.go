@@ -35,8 +35,10 @@ func runReport(ctx context.Context, args []string, e env) error {
 	switch args[0] {
 	case "voices":
 		return runReportVoices(ctx, args[1:], e)
+	case "nps":
+		return runReportNPS(ctx, args[1:], e)
 	}
-	fmt.Fprintf(e.stderr, "koe report: unknown report %q (want voices)\n", args[0])
+	fmt.Fprintf(e.stderr, "koe report: unknown report %q (want voices or nps)\n", args[0])
 	return errUsage
 }
 

@@ -147,7 +147,7 @@ func TestReportVoicesErrors(t *testing.T) {
 		wantMsg string // in the error or stderr
 	}{
 		{"no report", nil, nil, errUsage, "report voices"},
-		{"unknown report", nil, []string{"nps"}, errUsage, "unknown report"},
+		{"unknown report", nil, []string{"frobnicate"}, errUsage, "unknown report"},
 		{"bad format", nil, []string{"voices", "-format", "xml"}, errUsage, "-format"},
 		{"bad from", nil, []string{"voices", "-from", "2026-13-01"}, nil, "-from"},
 		{"reversed", nil, []string{"voices", "-from", "2026-12-01", "-to", "2026-11-01"}, nil, "before"},

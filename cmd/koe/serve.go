@@ -154,6 +154,13 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	}
 
 	handlers := map[string]followup.Handler{}
+	surveys := &bot.SurveySender{
+		Surveys: a.store, Follow: a.store,
+		Inbox:   &wakingInbox{Inbox: a.store, wake: func() { a.dispatcher.Notify() }},
+		Fatigue: cfg.Survey.Fatigue, Expiry: cfg.Survey.Expiry, Logger: log, Registerer: reg,
+	}
+	handlers[bot.SurveyJobKind] = surveys
+	maps.Copy(routes, bot.NewSurveyAPI(bot.SurveyAPIConfig{Token: cfg.AdminToken, Sender: surveys, Surveys: a.store, Logger: log}))
 	if cfg.SlackBotToken != "" {
 		if err := a.wireSlack(cfg, reg, routes, handlers, queue, senders, cat); err != nil {
 			return err
@@ -288,6 +295,10 @@ func (a *app) wireSlack(cfg Config, reg prometheus.Registerer, routes map[string
 		acc, err := staff.NewAccidents(staff.AccidentsConfig{
 			Reports: a.store, Queue: queue, Slack: sc, Channel: cfg.SlackChannelAccidents,
 			Senders: senders, Catalog: cat, DataDir: cfg.DataDir, Logger: log,
+			// A closed report asks the customer for 事故対応NPS after KOE_SURVEY_DELAY.
+			Closed: func(r koe.AccidentReport, at time.Time) []koe.Job {
+				return []koe.Job{bot.SurveyJob(r.User, koe.TouchpointClaim, r.Ref, r.Lang, at.Add(cfg.Survey.Delay))}
+			},
 		})
 		if err != nil {
 			return err
