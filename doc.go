@@ -9,12 +9,13 @@
 //   - koe (this package): Message (one inbound event, channel-neutral),
 //     Reply and Action (what Koe says back, with quick replies and cards),
 //     Session (a conversation's state), Outbound (a batch of replies with its
-//     retry key), AccidentReport, Voice, Case, Job, FAQAnswer; the ports
-//     Inbox, SessionStore, ReportStore, Queue, VoiceStore, CaseStore, FAQLog,
-//     Store, Sender, Handler; the errors ErrNotFound, ErrDuplicate,
+//     retry key), AccidentReport, Voice, Case, Job, FAQAnswer, Survey; the
+//     ports Inbox, SessionStore, ReportStore, Queue, VoiceStore, CaseStore,
+//     FAQLog, SurveyStore, FollowStore, Store, Sender, Handler; NewRef; the errors ErrNotFound, ErrDuplicate,
 //     ErrConflict, ErrInvalid.
 //   - bot: the HTTP surface (webhooks, /healthz, /readyz, /metrics, the
-//     admin API and reports) and the Dispatcher that takes events from the
+//     admin API and reports: voices, FAQ deflection, NPS; the survey sender
+//     with its fatigue rules) and the Dispatcher that takes events from the
 //     inbox to the dialog engine. bot/line is the LINE channel (webhook
 //     intake, reply/push client, rendering); bot/slack the Slack app (Web API
 //     client with pacing and PostOnce, Block Kit model, signed intake);
@@ -27,9 +28,11 @@
 //     as data), runs the step's effects, saves the session with the replies
 //     in its outbox, and sends them; it also routes free text to the voice
 //     pipeline and handles the handoff to staff. dialogs/accident is the
-//     accident report, dialogs/voices the voice sink (classify, keep, open
-//     cases) and status query, dialogs/jpinput the parsers of what customers
-//     type, dialogs/catalog the ja/en texts.
+//     accident report, dialogs/inquiry the お問い合わせ dialog over the FAQ
+//     in dialogs/faq (knowledge base and ranker), dialogs/survey the NPS
+//     micro-survey, dialogs/voices the voice sink (classify, keep, answer
+//     from the FAQ or open cases) and status query, dialogs/jpinput the
+//     parsers of what customers type, dialogs/catalog the ja/en texts.
 //   - classifier: recognises the kind, topic, sentiment and urgency of a
 //     customer's words (an embedded model, or an LLM with it as fallback).
 //   - store: the backends. store/sqlite (embedded default) and store/redis
