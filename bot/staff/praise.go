@@ -18,7 +18,7 @@ const JobVoicePraise = "voice.praise"
 
 // PraiseSlack is what sharing praise needs of Slack (bot/slack.Client).
 type PraiseSlack interface {
-	Post(ctx context.Context, channel string, msg slack.Message) (ts string, err error)
+	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
 }
 
 // PraiseConfig wires Praise.
@@ -78,7 +78,10 @@ func (p *Praise) share(ctx context.Context, job koe.Job) error {
 		p.log.InfoContext(ctx, "voice is not praise; not shared", "voice", v)
 		return nil
 	}
-	if _, err := p.cfg.Slack.Post(ctx, p.cfg.Channel, PraiseMessage(v)); err != nil {
+	// Once per voice: a redelivered job looks for the earlier post first.
+	msg := PraiseMessage(v)
+	msg.Key = "praise:" + v.ID
+	if _, err := p.cfg.Slack.PostOnce(ctx, p.cfg.Channel, msg, v.At.Add(-time.Minute), followup.Attempt(ctx) > 1); err != nil {
 		return fmt.Errorf("staff: post praise %s: %w", v.ID, err)
 	}
 	p.log.InfoContext(ctx, "praise shared", "voice", v)

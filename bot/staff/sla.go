@@ -31,6 +31,7 @@ const SystemActor = "system"
 type SLASlack interface {
 	Post(ctx context.Context, channel string, msg slack.Message) (ts string, err error)
 	PostThread(ctx context.Context, channel, threadTS string, msg slack.Message) (ts string, err error)
+	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
 }
 
 // Target is a priority's service level, in business time (see
@@ -288,7 +289,10 @@ func (s *SLA) escalate(ctx context.Context, job koe.Job) error {
 	if now.Before(due) {
 		return s.reschedule(ctx, JobCaseEscalate, c.Ref, due)
 	}
-	if _, err := s.cfg.Slack.Post(ctx, s.cfg.EscalationChannel, EscalationMessage(c, due, now)); err != nil {
+	// Once per case: a redelivered job looks for the earlier post first.
+	esc := EscalationMessage(c, due, now)
+	esc.Key = "escalation:" + c.Ref
+	if _, err := s.cfg.Slack.PostOnce(ctx, s.cfg.EscalationChannel, esc, due.Add(-time.Minute), followup.Attempt(ctx) > 1); err != nil {
 		return fmt.Errorf("staff: post escalation of %s: %w", c.Ref, err)
 	}
 	changed := false
