@@ -25,7 +25,7 @@ const EnvPoliciesInForce = "KOE_POLICIES_IN_FORCE"
 // runReport is `koe report <what>`; the only report is `voices`.
 func runReport(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("report", "report voices [flags]   (koe report voices -h for the flags)", e)
+		fs := newFlagSet("report", "report voices|nps [flags]   (koe report voices -h, koe report nps -h for the flags)", e)
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
