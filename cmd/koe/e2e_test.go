@@ -315,6 +315,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the koe binary the process tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
 func buildKoe(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
