@@ -23,10 +23,7 @@ type QueueFactory func(t *testing.T, now func() time.Time) koe.Queue
 func TestQueue(t *testing.T, newBackend func(t *testing.T) Factory, f Features) {
 	TestQueuePort(t, func(t *testing.T) QueueFactory {
 		open := newBackend(t)
-		return func(t *testing.T, now func() time.Time) koe.Queue {
-			t.Helper()
-			return open(t, now)
-		}
+		return func(t *testing.T, now func() time.Time) koe.Queue { return open(t, now) }
 	}, f)
 }
 
