@@ -160,7 +160,7 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 	chat := console.NewChat(h.user, &screen)
 	chat.NewID = counter("msg-")
 	chat.Now = clk.Now
-	reports, queue := newMemReports(), &memQueue{}
+	reports, queue := fakes.NewReportStore(), fakes.NewQueue(clk.Now)
 	if h.fixtures == "reports" || h.fixtures == "cases" {
 		seedReports(t, reports, h.user)
 	}
@@ -261,7 +261,7 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			out.Files = append(out.Files, f)
 			screen.Reset()
 			voicesBefore, casesBefore := len(voiceStore.All()), len(caseStore.All())
-			reportsBefore, jobsBefore := len(reports.order), len(queue.Jobs())
+			reportsBefore, jobsBefore := len(reports.All()), len(queue.Enqueued())
 			faqBefore := make(map[string]koe.FAQAnswer)
 			for _, a := range faqLog.All() {
 				faqBefore[a.ID] = a
@@ -290,8 +290,7 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 			}
 			out.Files = append(out.Files, txtar.File{Name: "bot", Data: bytes.Clone(screen.Bytes())})
 			var b strings.Builder
-			for _, ref := range reports.order[reportsBefore:] {
-				r, _ := reports.GetReport(ctx, ref)
+			for _, r := range reports.All()[reportsBefore:] {
 				js, err := json.MarshalIndent(r, "", "  ")
 				if err != nil {
 					t.Fatal(err)
@@ -327,7 +326,7 @@ func replay(t *testing.T, a *txtar.Archive) *txtar.Archive {
 					fmt.Fprintf(&b, "faq mark id=%s helpful=%s case=%s\n", a.ID, formatHelpful(a.Helpful), a.CaseRef)
 				}
 			}
-			for _, j := range queue.Jobs()[jobsBefore:] {
+			for _, j := range queue.Enqueued()[jobsBefore:] {
 				fmt.Fprintf(&b, "job id=%s kind=%s ref=%s", j.ID, j.Kind, j.Ref)
 				if len(j.Attrs) > 0 {
 					fmt.Fprintf(&b, " attrs=%s", formatAttrs(j.Attrs))
@@ -375,7 +374,7 @@ func (fakePhotos) FetchPhoto(ctx context.Context, user koe.UserID, contentID str
 
 // seedReports stores two reports of user (an older one done, a newer one
 // assigned) and one of another user.
-func seedReports(t *testing.T, r *memReports, user koe.UserID) {
+func seedReports(t *testing.T, r *fakes.ReportStore, user koe.UserID) {
 	t.Helper()
 	at := defaultNow.Add(-72 * time.Hour)
 	for _, rep := range []koe.AccidentReport{

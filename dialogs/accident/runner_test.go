@@ -14,94 +14,24 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/accident"
 	"github.com/koehq/koe/dialogs/catalog"
+	"github.com/koehq/koe/internal/fakes"
 )
 
-// reports is a tiny recording koe.ReportStore.
+// reports is the shared fake, counting create attempts and failing them
+// on demand.
 type reports struct {
-	mu      sync.Mutex
-	byRef   map[string]koe.AccidentReport
+	*fakes.ReportStore
 	creates int
 	fail    error
 }
 
 func (s *reports) CreateReport(ctx context.Context, r koe.AccidentReport) (koe.AccidentReport, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.creates++
 	if s.fail != nil {
 		return koe.AccidentReport{}, s.fail
 	}
-	if s.byRef == nil {
-		s.byRef = make(map[string]koe.AccidentReport)
-	}
-	for _, old := range s.byRef {
-		if old.Key == r.Key {
-			return old, fmt.Errorf("fake: %w", koe.ErrDuplicate)
-		}
-	}
-	if _, ok := s.byRef[r.Ref]; ok {
-		return koe.AccidentReport{}, fmt.Errorf("fake: ref taken: %w", koe.ErrDuplicate)
-	}
-	r.Version = 1
-	s.byRef[r.Ref] = r
-	return r, nil
+	return s.ReportStore.CreateReport(ctx, r)
 }
-
-func (s *reports) GetReport(ctx context.Context, ref string) (koe.AccidentReport, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.byRef[ref]
-	if !ok {
-		return koe.AccidentReport{}, koe.ErrNotFound
-	}
-	return r, nil
-}
-
-func (s *reports) ReportsByUser(ctx context.Context, u koe.UserID, limit int) ([]koe.AccidentReport, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []koe.AccidentReport
-	for _, r := range s.byRef {
-		if r.User == u {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-func (s *reports) UpdateReport(ctx context.Context, r koe.AccidentReport) (koe.AccidentReport, error) {
-	return koe.AccidentReport{}, koe.ErrNotFound
-}
-
-// queue records jobs once per ID.
-type queue struct {
-	mu   sync.Mutex
-	jobs []koe.Job
-}
-
-func (q *queue) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := 0
-next:
-	for _, j := range jobs {
-		for _, o := range q.jobs {
-			if o.ID == j.ID {
-				continue next
-			}
-		}
-		q.jobs = append(q.jobs, j)
-		n++
-	}
-	return n, nil
-}
-func (q *queue) ClaimJobs(context.Context, string, int, time.Duration) ([]koe.JobDelivery, error) {
-	return nil, nil
-}
-func (q *queue) Complete(context.Context, koe.JobDelivery) error             { return nil }
-func (q *queue) Retry(context.Context, koe.JobDelivery, time.Duration) error { return nil }
-func (q *queue) DeadLetter(context.Context, koe.JobDelivery, string) error   { return nil }
-func (q *queue) QueueStats(context.Context) (int, time.Duration, error)      { return 0, 0, nil }
 
 // photos records fetches and fails for ids starting with "bad".
 type photos struct {
@@ -121,13 +51,13 @@ func (p *photos) FetchPhoto(ctx context.Context, u koe.UserID, id string) (koe.P
 
 var at = time.Date(2026, 11, 22, 1, 30, 0, 0, time.UTC) // 10:30 JST, a Sunday
 
-func newRunner(t *testing.T, rnd []byte) (*accident.Runner, *reports, *queue, *photos) {
+func newRunner(t *testing.T, rnd []byte) (*accident.Runner, *reports, *fakes.Queue, *photos) {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, q, ph := &reports{}, &queue{}, &photos{}
+	rs, q, ph := &reports{ReportStore: fakes.NewReportStore()}, fakes.NewQueue(func() time.Time { return at }), &photos{}
 	return &accident.Runner{Reports: rs, Queue: q, Photos: ph, Catalog: cat, Now: func() time.Time { return at }, Rand: bytes.NewReader(rnd)}, rs, q, ph
 }
 
@@ -152,8 +82,8 @@ func TestSubmitIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.byRef) != 1 {
-		t.Fatalf("%d reports stored, want 1", len(rs.byRef))
+	if len(rs.All()) != 1 {
+		t.Fatalf("%d reports stored, want 1", len(rs.All()))
 	}
 	rep, err := rs.GetReport(context.Background(), "AR-20261122-7F3K")
 	if err != nil {
@@ -169,8 +99,8 @@ func TestSubmitIsIdempotent(t *testing.T) {
 	if len(ph.fetched) != 4 {
 		t.Errorf("fetched %v, want both photos fetched on each run (the fetcher is idempotent)", ph.fetched)
 	}
-	if len(q.jobs) != 1 || q.jobs[0].ID != "accident.alert:AR-20261122-7F3K" || q.jobs[0].Kind != accident.JobAlert || q.jobs[0].Ref != "AR-20261122-7F3K" {
-		t.Errorf("jobs = %+v, want one alert job", q.jobs)
+	if len(q.Enqueued()) != 1 || q.Enqueued()[0].ID != "accident.alert:AR-20261122-7F3K" || q.Enqueued()[0].Kind != accident.JobAlert || q.Enqueued()[0].Ref != "AR-20261122-7F3K" {
+		t.Errorf("jobs = %+v, want one alert job", q.Enqueued())
 	}
 	if fmt.Sprint(first) != fmt.Sprint(again) {
 		t.Errorf("re-run answered differently:\n%+v\n%+v", first, again)
@@ -194,15 +124,15 @@ func TestSubmitDrawsAnotherRefOnCollision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.byRef) != 2 {
-		t.Fatalf("%d reports, want 2", len(rs.byRef))
+	if len(rs.All()) != 2 {
+		t.Fatalf("%d reports, want 2", len(rs.All()))
 	}
 	b, err := rs.GetReport(context.Background(), "AR-20261122-012Z")
 	if err != nil || b.Key != "b/0" {
 		t.Fatalf("second submission under AR-20261122-012Z: %+v, %v", b, err)
 	}
-	if replies[1].Text != "AR-20261122-012Z" || len(q.jobs) != 2 {
-		t.Errorf("reply ref %q, jobs %d; want the new ref and 2 jobs", replies[1].Text, len(q.jobs))
+	if replies[1].Text != "AR-20261122-012Z" || len(q.Enqueued()) != 2 {
+		t.Errorf("reply ref %q, jobs %d; want the new ref and 2 jobs", replies[1].Text, len(q.Enqueued()))
 	}
 }
 
@@ -227,7 +157,7 @@ func TestSubmitStoreErrorIsReturned(t *testing.T) {
 	if _, err := r.RunEffect(context.Background(), meta("a/0"), submit()); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the store's", err)
 	}
-	if len(q.jobs) != 0 {
+	if len(q.Enqueued()) != 0 {
 		t.Errorf("job enqueued although the report was not stored")
 	}
 }

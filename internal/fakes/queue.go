@@ -25,7 +25,8 @@ type Queue struct {
 	finished map[string]time.Time // id → completed or dead-lettered at
 	dead     []DeadJob
 	leases   int
-	done     []string // ids in the order they were completed
+	done     []string  // ids in the order they were completed
+	enqueued []koe.Job // every job accepted, in order
 }
 
 type fakeJob struct {
@@ -81,6 +82,7 @@ func (q *Queue) Enqueue(ctx context.Context, jobs ...koe.Job) (int, error) {
 			available = j.NotBefore
 		}
 		q.jobs[j.ID] = &fakeJob{job: j, enqueued: now, available: available}
+		q.enqueued = append(q.enqueued, j)
 		added++
 	}
 	return added, nil
@@ -222,4 +224,12 @@ func (q *Queue) Pending() []koe.Job {
 		out = append(out, q.jobs[id].job)
 	}
 	return out
+}
+
+// Enqueued returns every job Enqueue accepted (not the duplicates it
+// skipped), in the order it accepted them, finished ones included.
+func (q *Queue) Enqueued() []koe.Job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.enqueued)
 }

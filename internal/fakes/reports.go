@@ -19,6 +19,7 @@ type ReportStore struct {
 	mu      sync.Mutex
 	byRef   map[string]koe.AccidentReport
 	byKey   map[string]string
+	order   []string // refs in the order created
 	creates int
 	updates int
 }
@@ -50,6 +51,7 @@ func (st *ReportStore) CreateReport(ctx context.Context, r koe.AccidentReport) (
 	r.Version = 1
 	st.byRef[r.Ref] = r
 	st.byKey[r.Key] = r.Ref
+	st.order = append(st.order, r.Ref)
 	st.creates++
 	return CloneReport(r), nil
 }
@@ -118,6 +120,17 @@ func (st *ReportStore) Stats() (creates, updates int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.creates, st.updates
+}
+
+// All returns copies of the stored reports in the order they were created.
+func (st *ReportStore) All() []koe.AccidentReport {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]koe.AccidentReport, 0, len(st.order))
+	for _, ref := range st.order {
+		out = append(out, CloneReport(st.byRef[ref]))
+	}
+	return out
 }
 
 // CloneReport returns a deep copy of r.
