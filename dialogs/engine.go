@@ -224,13 +224,16 @@ func (e *Engine) Handle(ctx context.Context, msg koe.Message) error {
 	if msg.ID == "" || !msg.User.Valid() {
 		return fmt.Errorf("dialogs: handle: message without id or user: %w", koe.ErrInvalid)
 	}
-	log := e.log.With(slog.Any("msg", msg))
+	// The message is an attribute of each record, not of a derived logger:
+	// With would format it (and hash the user id) for every message even
+	// when nothing is logged.
+	log, m := e.log, slog.Any("msg", msg)
 	if msg.Kind == koe.KindUnfollow {
 		e.cache.forget(msg.User)
 		if err := e.cfg.Sessions.DeleteSession(ctx, msg.User); err != nil {
 			return fmt.Errorf("dialogs: forget session: %w", err)
 		}
-		log.DebugContext(ctx, "session forgotten")
+		log.DebugContext(ctx, "session forgotten", m)
 		return nil
 	}
 	ch := msg.User.Channel()
@@ -244,7 +247,7 @@ func (e *Engine) Handle(ctx context.Context, msg koe.Message) error {
 	)
 	useCache := true
 	for attempt := 1; ; attempt++ {
-		out, err = e.apply(ctx, log, msg, useCache)
+		out, err = e.apply(ctx, msg, useCache)
 		if errors.Is(err, errCachedHint) {
 			useCache, attempt = false, attempt-1 // not a conflict: load and redo
 			continue
@@ -254,10 +257,10 @@ func (e *Engine) Handle(ctx context.Context, msg koe.Message) error {
 		}
 		if useCache {
 			useCache = false
-			log.DebugContext(ctx, "cached session was stale, loading", slog.Int("attempt", attempt))
+			log.DebugContext(ctx, "cached session was stale, loading", m, slog.Int("attempt", attempt))
 			continue
 		}
-		log.InfoContext(ctx, "stale session, redoing step", slog.Int("attempt", attempt))
+		log.InfoContext(ctx, "stale session, redoing step", m, slog.Int("attempt", attempt))
 	}
 	if err != nil {
 		return err
@@ -278,7 +281,8 @@ var errCachedHint = errors.New("dialogs: step on cached session has effects")
 // apply loads the session (or, with useCache, takes this engine's cached
 // copy) and, unless msg is already applied, runs the step, its effects and
 // the save. It returns the Outbound to send (nil: none).
-func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, useCache bool) (*koe.Outbound, error) {
+func (e *Engine) apply(ctx context.Context, msg koe.Message, useCache bool) (*koe.Outbound, error) {
+	log, m := e.log, slog.Any("msg", msg)
 	s, cached := koe.Session{}, false
 	if useCache {
 		s, cached = e.cache.get(msg.User, e.cfg.Now())
@@ -295,11 +299,11 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 	}
 	if s.HasApplied(msg.ID) {
 		if s.Outbox != nil && s.Outbox.ID == msg.ID {
-			log.InfoContext(ctx, "message already applied, resending replies")
+			log.InfoContext(ctx, "message already applied, resending replies", m)
 			out := *s.Outbox
 			return &out, nil
 		}
-		log.InfoContext(ctx, "message already applied and superseded")
+		log.InfoContext(ctx, "message already applied and superseded", m)
 		return nil, nil
 	}
 	now := e.cfg.Now()
@@ -338,7 +342,7 @@ func (e *Engine) apply(ctx context.Context, log *slog.Logger, msg koe.Message, u
 		return nil, fmt.Errorf("dialogs: save session: %w", err)
 	}
 	e.cache.put(saved)
-	log.DebugContext(ctx, "step applied", slog.Any("session", saved), slog.Int("replies", len(replies)), slog.Int("effects", len(effects)))
+	log.DebugContext(ctx, "step applied", m, slog.Any("session", saved), slog.Int("replies", len(replies)), slog.Int("effects", len(effects)))
 	return saved.Outbox, nil
 }
 

@@ -189,7 +189,8 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) process(ctx context.Context, d koe.JobDelivery) {
 	job := d.Job
-	log := w.log.With("job", job.ID, "kind", job.Kind, "attempt", d.Attempt)
+	// Built only when a failure is logged: most jobs log nothing.
+	log := func() *slog.Logger { return w.log.With("job", job.ID, "kind", job.Kind, "attempt", d.Attempt) }
 	h, ok := w.cfg.Handlers[job.Kind]
 	var err error
 	if !ok {
@@ -203,20 +204,20 @@ func (w *Worker) process(ctx context.Context, d koe.JobDelivery) {
 	switch {
 	case err == nil:
 		if cerr := w.cfg.Queue.Complete(ctx, d); cerr != nil {
-			log.Warn("job done but not completed; it will run again", "err", cerr)
+			log().Warn("job done but not completed; it will run again", "err", cerr)
 		}
 	case errors.Is(err, koe.ErrInvalid) || d.Attempt >= w.cfg.MaxAttempts:
 		result = "dead"
-		log.Error("job failed for good; dead-lettered", "err", err)
+		log().Error("job failed for good; dead-lettered", "err", err)
 		if derr := w.cfg.Queue.DeadLetter(ctx, d, err.Error()); derr != nil {
-			log.Error("dead-lettering failed", "err", derr)
+			log().Error("dead-lettering failed", "err", derr)
 		}
 	default:
 		result = "retry"
 		wait := w.cfg.Backoff(d.Attempt)
-		log.Warn("job failed; will retry", "retry_in", wait, "err", err)
+		log().Warn("job failed; will retry", "retry_in", wait, "err", err)
 		if rerr := w.cfg.Queue.Retry(ctx, d, wait); rerr != nil {
-			log.Error("job retry failed", "err", rerr)
+			log().Error("job retry failed", "err", rerr)
 		}
 	}
 	w.processed.WithLabelValues(job.Kind, result).Inc()

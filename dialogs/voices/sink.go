@@ -153,7 +153,7 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 	if err != nil {
 		return nil, err
 	}
-	log := s.log().With(slog.Any("voice", voice))
+	log, va := s.log(), slog.Any("voice", voice) // formatted only if logged
 	now := s.now()
 	var c koe.Case
 	if typ := caseType(voice); typ != "" && !linked {
@@ -165,7 +165,7 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 		if _, err := s.Queue.Enqueue(ctx, job); err != nil {
 			return nil, fmt.Errorf("voices: enqueue alert %s: %w", c.Ref, err)
 		}
-		log.InfoContext(ctx, "case opened", slog.Any("case", c))
+		log.InfoContext(ctx, "case opened", va, slog.Any("case", c))
 	}
 	if voice.Kind == koe.VoicePraise && (voice.Source == dialogs.VoiceSourceFreeText || voice.Source == dialogs.VoiceSourceFeedback) {
 		job := koe.Job{ID: JobPraise + ":" + voice.ID, Kind: JobPraise, Created: now,
@@ -174,7 +174,7 @@ func (s *Sink) AddVoice(ctx context.Context, meta dialogs.EffectMeta, v dialogs.
 			return nil, fmt.Errorf("voices: enqueue praise: %w", err)
 		}
 	}
-	log.DebugContext(ctx, "voice recorded")
+	log.DebugContext(ctx, "voice recorded", va)
 	return s.answer(meta.Lang, voice, c), nil
 }
 
