@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/koehq/koe/bot/slack"
 	"github.com/koehq/koe/classifier"
 	"github.com/koehq/koe/internal/bizcal"
+	"github.com/koehq/koe/internal/sla"
 )
 
 // Job kinds of the case SLA.
@@ -34,31 +34,6 @@ type SLASlack interface {
 	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
 }
 
-// Target is a priority's service level, in business time (see
-// bizcal.Calendar.Add): Ack is how long until a case must be acknowledged,
-// Respond until it must be responded to, both counted from its creation.
-type Target struct {
-	Ack     time.Duration
-	Respond time.Duration
-}
-
-// BusinessDay is 8 business hours: one day of the default calendar
-// (9:00–17:00). Respond targets are multiples of it, so "1 business day"
-// from Tuesday 10:00 is Wednesday 10:00.
-const BusinessDay = 8 * time.Hour
-
-// DefaultTargets are the service levels unless SLAConfig.Targets says
-// otherwise: urgent 30 minutes to acknowledge and 1 business day to
-// respond, high 1 hour and 2 business days, normal 2 hours and 3 business
-// days. A priority without a target is treated as normal.
-func DefaultTargets() map[koe.Priority]Target {
-	return map[koe.Priority]Target{
-		koe.PriorityUrgent: {Ack: 30 * time.Minute, Respond: BusinessDay},
-		koe.PriorityHigh:   {Ack: time.Hour, Respond: 2 * BusinessDay},
-		koe.PriorityNormal: {Ack: 2 * time.Hour, Respond: 3 * BusinessDay},
-	}
-}
-
 // SLAConfig wires SLA.
 type SLAConfig struct {
 	Cases koe.CaseStore
@@ -68,9 +43,8 @@ type SLAConfig struct {
 	EscalationChannel string
 	// Calendar counts business time (default bizcal.Default()).
 	Calendar *bizcal.Calendar
-	// Targets per priority (default DefaultTargets(); missing priorities
-	// fall back to the normal target, then to DefaultTargets' normal).
-	Targets map[koe.Priority]Target
+	// Targets per priority; the priorities missing take sla.DefaultTargets.
+	Targets map[koe.Priority]sla.Target
 	// RemindAfter is how long (business time, from creation) a case may
 	// stay unacknowledged before staff are reminded in the alert's thread.
 	// Zero: at the case's acknowledgement due time (AckDueAt).
@@ -91,6 +65,7 @@ type SLAConfig struct {
 // jobs. It is safe for concurrent use.
 type SLA struct {
 	cfg SLAConfig
+	due sla.DueFunc
 	log *slog.Logger
 }
 
@@ -104,14 +79,11 @@ func NewSLA(cfg SLAConfig) (*SLA, error) {
 	if cfg.Calendar == nil {
 		cfg.Calendar = bizcal.Default()
 	}
-	targets := DefaultTargets()
 	for p, t := range cfg.Targets {
 		if t.Ack <= 0 || t.Respond <= 0 {
 			return nil, fmt.Errorf("staff: sla: target of %q must be positive: %w", p, koe.ErrInvalid)
 		}
-		targets[p] = t
 	}
-	cfg.Targets = targets
 	if cfg.RemindAfter < 0 {
 		return nil, fmt.Errorf("staff: sla: negative RemindAfter: %w", koe.ErrInvalid)
 	}
@@ -125,7 +97,7 @@ func NewSLA(cfg SLAConfig) (*SLA, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &SLA{cfg: cfg, log: log}
+	s := &SLA{cfg: cfg, due: sla.DueTimes(cfg.Calendar, cfg.Targets), log: log}
 	if s.cfg.Changed == nil {
 		s.cfg.Changed = s.redraw
 	}
@@ -136,29 +108,7 @@ func NewSLA(cfg SLAConfig) (*SLA, error) {
 // acknowledged and responded to, on the business calendar. An unknown
 // priority gets the normal target.
 func (s *SLA) Due(createdAt time.Time, p koe.Priority) (ackDue, due time.Time) {
-	return dueOn(s.cfg.Calendar, s.cfg.Targets, createdAt, p)
-}
-
-// DueTimes returns the due-time function of targets (DefaultTargets for
-// the priorities it lacks; nil for all) on cal (bizcal.Default() if nil),
-// for callers that set due times without running the SLA jobs.
-func DueTimes(cal *bizcal.Calendar, targets map[koe.Priority]Target) func(time.Time, koe.Priority) (ackDue, due time.Time) {
-	if cal == nil {
-		cal = bizcal.Default()
-	}
-	all := DefaultTargets()
-	maps.Copy(all, targets)
-	return func(createdAt time.Time, p koe.Priority) (time.Time, time.Time) {
-		return dueOn(cal, all, createdAt, p)
-	}
-}
-
-func dueOn(cal *bizcal.Calendar, targets map[koe.Priority]Target, createdAt time.Time, p koe.Priority) (ackDue, due time.Time) {
-	t, ok := targets[p]
-	if !ok {
-		t = targets[koe.PriorityNormal]
-	}
-	return cal.Add(createdAt, t.Ack), cal.Add(createdAt, t.Respond)
+	return s.due(createdAt, p)
 }
 
 // RemindAt returns when c is to be reminded of if still unacknowledged.

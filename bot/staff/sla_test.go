@@ -14,6 +14,7 @@ import (
 	"github.com/koehq/koe/internal/bizcal"
 	"github.com/koehq/koe/internal/fakes"
 	"github.com/koehq/koe/internal/fakeslack"
+	"github.com/koehq/koe/internal/sla"
 )
 
 func jst(y int, m time.Month, d, h, min int) time.Time {
@@ -99,7 +100,7 @@ func (r *slaRig) handle(kind string, job koe.Job) error {
 func TestDue(t *testing.T) {
 	r := newSLARig(t, nil, nil)
 	custom := newSLARig(t, nil, func(c *staff.SLAConfig) {
-		c.Targets = map[koe.Priority]staff.Target{koe.PriorityUrgent: {Ack: 10 * time.Minute, Respond: time.Hour}}
+		c.Targets = map[koe.Priority]sla.Target{koe.PriorityUrgent: {Ack: 10 * time.Minute, Respond: time.Hour}}
 	})
 	fri := jst(2026, 11, 20, 16, 0) // Friday; Monday 11/23 is 勤労感謝の日
 	tests := []struct {
@@ -137,7 +138,7 @@ func TestNewSLARejects(t *testing.T) {
 		{"no channel", staff.SLAConfig{Cases: r.cases, Queue: r.queue, Slack: sc}},
 		{"no store", staff.SLAConfig{Queue: r.queue, Slack: sc, EscalationChannel: "C"}},
 		{"zero target", staff.SLAConfig{Cases: r.cases, Queue: r.queue, Slack: sc, EscalationChannel: "C",
-			Targets: map[koe.Priority]staff.Target{koe.PriorityHigh: {}}}},
+			Targets: map[koe.Priority]sla.Target{koe.PriorityHigh: {}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

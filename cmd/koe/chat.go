@@ -8,8 +8,8 @@ import (
 
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot/console"
-	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/dialogs/catalog"
+	"github.com/koehq/koe/internal/sla"
 )
 
 func runChat(ctx context.Context, args []string, e env) error {
@@ -54,7 +54,7 @@ func runChat(ctx context.Context, args []string, e env) error {
 	engine, err := newEngine(cfg, engineDeps{
 		store: st, queue: st, catalog: cat, log: log,
 		senders: map[koe.Channel]koe.Sender{koe.ChannelConsole: chat},
-		due:     staff.DueTimes(cfg.Calendar, nil),
+		due:     sla.DueTimes(cfg.Calendar, nil),
 	})
 	if err != nil {
 		return err

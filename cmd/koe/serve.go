@@ -26,6 +26,7 @@ import (
 	"github.com/koehq/koe/bot/slack"
 	"github.com/koehq/koe/bot/staff"
 	"github.com/koehq/koe/dialogs/catalog"
+	"github.com/koehq/koe/internal/sla"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/sqlite"
 )
@@ -181,7 +182,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 		log.Warn("KOE_ACCIDENT_PHONE or KOE_INQUIRY_PHONE is not set: customers are shown the catalogue's placeholder number")
 	}
 	engine, err := newEngine(cfg, engineDeps{
-		store: a.store, queue: queue, senders: senders, content: content, catalog: cat, due: staff.DueTimes(cfg.Calendar, nil), log: log,
+		store: a.store, queue: queue, senders: senders, content: content, catalog: cat, due: sla.DueTimes(cfg.Calendar, nil), log: log,
 	})
 	if err != nil {
 		return fmt.Errorf("dialogs: %w", err)

@@ -25,7 +25,7 @@
 //
 //	kb := …                                   // *faq.KB
 //	runner := &inquiry.Runner{FAQLog: st, Cases: st, Voices: st, Queue: st, Catalog: cat,
-//		Due: bizcal.Due /* optional */, InquiryPhone: phone, Logger: log}
+//		Due: sla.DueTimes(cal, nil) /* optional */, InquiryPhone: phone, Logger: log}
 //	dialogs.Config{
 //		Dialogs:   []*dialogs.Dialog{…, inquiry.Dialog(kb, faq.Threshold)},
 //		Interrupt: inquiry.Interrupt(kb, faq.Threshold),

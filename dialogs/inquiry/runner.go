@@ -13,6 +13,7 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/dialogs/voices"
+	"github.com/koehq/koe/internal/sla"
 )
 
 // Runner executes the dialog's effects: AnswerEffect and VerdictEffect
@@ -26,7 +27,7 @@ type Runner struct {
 	Voices  koe.VoiceStore
 	Queue   koe.Queue
 	Catalog *catalog.Catalog
-	// Due computes the case's due times (nil: voices.DefaultDue).
+	// Due computes the case's due times (nil: sla.DueTimes on the default calendar).
 	Due func(createdAt time.Time, p koe.Priority) (ackDue, due time.Time)
 	// InquiryPhone is the phone desk shown with the reference ("": the
 	// catalogue's desk.inquiry_phone).
@@ -125,7 +126,7 @@ func (r *Runner) escalate(ctx context.Context, meta dialogs.EffectMeta, e Escala
 	}
 	due := r.Due
 	if due == nil {
-		due = voices.DefaultDue
+		due = sla.DueTimes(nil, nil)
 	}
 	c.AckDueAt, c.DueAt = due(meta.At, c.Priority)
 	c, err := r.create(ctx, c)

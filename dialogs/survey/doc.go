@@ -21,7 +21,7 @@
 // Wiring (cmd/koe):
 //
 //	runner := &survey.Runner{Surveys: st, Voices: sink /* voices.Sink */, Cases: st, Queue: st,
-//		Catalog: cat, Due: bizcal.Due /* optional */, Logger: log}
+//		Catalog: cat, Due: sla.DueTimes(cal, nil) /* optional */, Logger: log}
 //	dialogs.Config{
 //		Dialogs:      []*dialogs.Dialog{..., survey.Dialog()},
 //		Commands:     []dialogs.Command{..., survey.LateAnswerCommand()},

@@ -13,6 +13,7 @@ import (
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/dialogs/voices"
+	"github.com/koehq/koe/internal/sla"
 )
 
 // JobCaseAlert is the job that posts a case's Slack alert
@@ -31,7 +32,7 @@ type Runner struct {
 	Cases   koe.CaseStore
 	Queue   koe.Queue
 	Catalog *catalog.Catalog
-	// Due computes a detractor case's due times (nil: voices.DefaultDue).
+	// Due computes a detractor case's due times (nil: sla.DueTimes on the default calendar).
 	Due func(createdAt time.Time, p koe.Priority) (ackDue, due time.Time)
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
@@ -209,7 +210,7 @@ func caseKey(id string) string { return "survey:" + id }
 func (r *Runner) createCase(ctx context.Context, meta dialogs.EffectMeta, s koe.Survey) (koe.Case, error) {
 	due := r.Due
 	if due == nil {
-		due = voices.DefaultDue
+		due = sla.DueTimes(nil, nil)
 	}
 	at := s.AnsweredAt
 	if at.IsZero() {

@@ -9,7 +9,7 @@
 // Wiring (cmd/koe):
 //
 //	sink := &voices.Sink{Classifier: clf, Voices: st, Cases: st, Queue: st,
-//		Catalog: cat, Due: bizcal.Due /* optional */, InquiryPhone: phone, Logger: log}
+//		Catalog: cat, Due: sla.DueTimes(cal, nil) /* optional */, InquiryPhone: phone, Logger: log}
 //	status := &voices.Status{Cases: st, Reports: accidentRunner, Catalog: cat}
 //	dialogs.Config{
 //		Voices:   sink,

@@ -8,33 +8,6 @@ import (
 	"github.com/koehq/koe/dialogs/jpinput"
 )
 
-// Close of business for DefaultDue (Asia/Tokyo).
-const closeHour = 17
-
-// DefaultDue is the SLA fallback used when no business calendar is wired:
-// acknowledgement within an hour (30 minutes when urgent); response by
-// 17:00 Asia/Tokyo on the third weekday after createdAt (second when high,
-// next when urgent). It knows weekends but not public holidays.
-func DefaultDue(createdAt time.Time, p koe.Priority) (ackDue, due time.Time) {
-	ackDue = createdAt.Add(time.Hour)
-	days := 3
-	switch p {
-	case koe.PriorityUrgent:
-		ackDue, days = createdAt.Add(30*time.Minute), 1
-	case koe.PriorityHigh:
-		days = 2
-	}
-	d := createdAt.In(jpinput.Tokyo())
-	for days > 0 {
-		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			days--
-		}
-	}
-	due = time.Date(d.Year(), d.Month(), d.Day(), closeHour, 0, 0, 0, d.Location())
-	return ackDue, due
-}
-
 // FormatDue renders a due time for customers, in Asia/Tokyo:
 // 「11月25日(水)17時」 (17時30分 with minutes) or "17:00 on Wed 25 Nov".
 func FormatDue(lang koe.Lang, t time.Time) string {

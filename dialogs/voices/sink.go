@@ -14,6 +14,7 @@ import (
 	"github.com/koehq/koe/classifier"
 	"github.com/koehq/koe/dialogs"
 	"github.com/koehq/koe/dialogs/catalog"
+	"github.com/koehq/koe/internal/sla"
 )
 
 // Job kinds this package enqueues.
@@ -55,7 +56,7 @@ type Sink struct {
 	Queue      koe.Queue
 	Catalog    *catalog.Catalog
 	// Due computes a new case's acknowledgement and response due times
-	// (the SLA calendar). Nil: DefaultDue.
+	// (the SLA calendar). Nil: sla.DueTimes on the default calendar.
 	Due func(createdAt time.Time, p koe.Priority) (ackDue, due time.Time)
 	// FAQ, if set, answers a free-text inquiry before an inquiry case is
 	// opened (dialogs/inquiry.Answerer); when it answers, no case is opened.
@@ -259,7 +260,7 @@ func (s *Sink) openCase(ctx context.Context, meta dialogs.EffectMeta, v koe.Voic
 	p := Priority(typ, v.Urgency, v.Sentiment, sentConf)
 	due := s.Due
 	if due == nil {
-		due = DefaultDue
+		due = sla.DueTimes(nil, nil)
 	}
 	ackDue, respondDue := due(v.At, p)
 	c := koe.Case{

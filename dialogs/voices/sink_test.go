@@ -18,6 +18,7 @@ import (
 	"github.com/koehq/koe/dialogs/catalog"
 	"github.com/koehq/koe/dialogs/voices"
 	"github.com/koehq/koe/internal/fakes"
+	"github.com/koehq/koe/internal/sla"
 )
 
 // monday10 is Monday 23 November 2026, 10:00 in Tokyo.
@@ -158,7 +159,7 @@ func TestComplaintIsIdempotent(t *testing.T) {
 	if !strings.HasPrefix(c.Ref, "C-20261123-") || len(c.Ref) != len("C-20261123-XXXX") {
 		t.Errorf("ref = %q", c.Ref)
 	}
-	wantAck, wantDue := voices.DefaultDue(monday10, koe.PriorityHigh)
+	wantAck, wantDue := sla.DueTimes(nil, nil)(monday10, koe.PriorityHigh)
 	if !c.AckDueAt.Equal(wantAck) || !c.DueAt.Equal(wantDue) {
 		t.Errorf("due = %v/%v, want %v/%v", c.AckDueAt, c.DueAt, wantAck, wantDue)
 	}
@@ -415,31 +416,6 @@ func TestRelay(t *testing.T) {
 	}
 	if _, err := r.sink.RunEffect(ctx, meta("m6/0"), voices.CaseStatusQuery{}); !errors.Is(err, koe.ErrInvalid) {
 		t.Errorf("unknown effect: %v, want ErrInvalid", err)
-	}
-}
-
-func TestDefaultDue(t *testing.T) {
-	friday16 := time.Date(2026, 11, 27, 16, 0, 0, 0, time.FixedZone("JST", 9*3600))
-	tests := []struct {
-		name    string
-		at      time.Time
-		p       koe.Priority
-		ack     time.Duration
-		dueDate string
-	}{
-		{"normal monday", monday10, koe.PriorityNormal, time.Hour, "2026-11-26T17:00:00+09:00"},
-		{"high monday", monday10, koe.PriorityHigh, time.Hour, "2026-11-25T17:00:00+09:00"},
-		{"urgent monday", monday10, koe.PriorityUrgent, 30 * time.Minute, "2026-11-24T17:00:00+09:00"},
-		{"normal friday skips the weekend", friday16, koe.PriorityNormal, time.Hour, "2026-12-02T17:00:00+09:00"},
-		{"urgent friday", friday16, koe.PriorityUrgent, 30 * time.Minute, "2026-11-30T17:00:00+09:00"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ack, due := voices.DefaultDue(tt.at, tt.p)
-			if !ack.Equal(tt.at.Add(tt.ack)) || due.Format(time.RFC3339) != tt.dueDate {
-				t.Errorf("DefaultDue = %v, %v; want %v, %s", ack, due, tt.at.Add(tt.ack), tt.dueDate)
-			}
-		})
 	}
 }
 
