@@ -340,11 +340,3 @@ func (c *Chat) write(s string) error {
 	}
 	return nil
 }
-
-// Run is NewChat(user, out).Run(ctx, in, h) for a handler that does not
-// reply through a Chat (its replies are not shown and numbers are plain
-// text). To see replies and pick choices by number, make a Chat, wire it
-// as the handler's console sender, and call Chat.Run.
-func Run(ctx context.Context, in io.Reader, out io.Writer, h koe.Handler, user koe.UserID) error {
-	return NewChat(user, out).Run(ctx, in, h)
-}

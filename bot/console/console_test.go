@@ -208,7 +208,7 @@ func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	if err := console.Run(ctx, strings.NewReader("hi\n"), &out, &echo{}, "console:alice"); !errors.Is(err, context.Canceled) {
+	if err := console.NewChat("console:alice", &out).Run(ctx, strings.NewReader("hi\n"), &echo{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run = %v, want context.Canceled", err)
 	}
 }

@@ -35,7 +35,6 @@ const (
 // Operation names, used in errors and in the op label of
 // koe_slack_requests_total.
 const (
-	OpAuthTest       = "auth.test"
 	OpPostMessage    = "chat.postMessage"
 	OpUpdate         = "chat.update"
 	OpGetUploadURL   = "files.getUploadURLExternal"
@@ -77,13 +76,6 @@ type ClientConfig struct {
 	// Now is the clock used for pacing (default time.Now). Waits are real
 	// timers, so a replacement must advance with real time.
 	Now func() time.Time
-}
-
-// Identity is who the bot token belongs to (auth.test).
-type Identity struct {
-	UserID string
-	BotID  string
-	TeamID string
 }
 
 // Client sends to Slack's Web API through slack-go. It is safe for
@@ -249,20 +241,6 @@ var invalidCodes = map[string]bool{
 	"cant_update_message": true, "edit_window_closed": true, "thread_not_found": true,
 	"invalid_trigger_id": true, "expired_trigger_id": true, "exchanged_trigger_id": true,
 	"view_too_large": true, "file_not_found": true, "invalid_thread_ts": true,
-}
-
-// AuthTest returns who the token belongs to; use it for readiness checks.
-func (c *Client) AuthTest(ctx context.Context) (Identity, error) {
-	var id Identity
-	err := c.do(ctx, OpAuthTest, "", func(ctx context.Context) error {
-		r, err := c.api.AuthTestContext(ctx)
-		if err != nil {
-			return err
-		}
-		id = Identity{UserID: r.UserID, BotID: r.BotID, TeamID: r.TeamID}
-		return nil
-	})
-	return id, err
 }
 
 // Post posts msg to channel and returns the message's ts (its id within

@@ -81,11 +81,6 @@ func TestClientPostUpdateThread(t *testing.T) {
 	c := newClient(t, fake, nil)
 	ctx := t.Context()
 
-	id, err := c.AuthTest(ctx)
-	if err != nil || id.UserID != fakeslack.BotUserID || id.BotID != fakeslack.BotID || id.TeamID != fakeslack.TeamID {
-		t.Fatalf("AuthTest = %+v, %v", id, err)
-	}
-
 	ts, err := c.Post(ctx, "C1", alert())
 	if err != nil {
 		t.Fatalf("Post: %v", err)

@@ -127,7 +127,6 @@ func New(t testing.TB) *Server {
 		postTimes: map[string][]time.Time{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/auth.test", s.handle("auth.test", s.authTest))
 	mux.HandleFunc("POST /api/chat.postMessage", s.handle("chat.postMessage", s.postMessage))
 	mux.HandleFunc("POST /api/chat.update", s.handle("chat.update", s.update))
 	mux.HandleFunc("POST /api/files.getUploadURLExternal", s.handle("files.getUploadURLExternal", s.getUploadURL))
@@ -430,10 +429,6 @@ func (s *Server) nextTS() string {
 	}
 	s.lastTS = us
 	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
-}
-
-func (s *Server) authTest(w http.ResponseWriter, q *request) {
-	ok(w, map[string]any{"url": "https://fake.slack.com/", "team": "Fake", "user": "koe", "team_id": TeamID, "user_id": BotUserID, "bot_id": BotID})
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, q *request) {
