@@ -1,6 +1,6 @@
 // Package fakeslack is a fake Slack Web API for tests: an httptest server on
-// 127.0.0.1 implementing auth.test, chat.postMessage, chat.update,
-// files.getUploadURLExternal (with its upload URL),
+// 127.0.0.1 implementing chat.postMessage, chat.update,
+// conversations.history, files.getUploadURLExternal (with its upload URL),
 // files.completeUploadExternal and views.open, recording every accepted
 // call; plus helpers that build signed inbound requests (interactions,
 // events, slash commands) the way Slack sends them.
@@ -39,7 +39,7 @@ import (
 // BotToken is the bot token the fake accepts.
 const BotToken = "xoxb-fakeslack-bot-token"
 
-// The identity auth.test reports.
+// The workspace and bot identity the fake stands for.
 const (
 	TeamID    = "T0FAKE"
 	BotUserID = "U0BOT"
