@@ -171,7 +171,9 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Fatalf("second answer on token %q, want ev-2's (the redelivery was processed?)", msgs[1].ReplyToken)
 			}
 
-			// Refused requests store nothing.
+			// Refused requests store nothing. (Wait for ev-2's ack first: the
+			// dispatcher acks after the reply is sent.)
+			waitUntil(t, "the inbox to drain", func() bool { n, err := a.store.Depth(context.Background()); return err == nil && n == 0 })
 			forged := fakeline.Body(fakeline.TextEvent("ev-3", "U1", "forged"))
 			if got := postWebhook(t, base, forged, fakeline.Sign("wrong-secret", forged)); got != 401 {
 				t.Errorf("forged signature: status %d, want 401", got)
@@ -204,8 +206,7 @@ func TestServeEndToEnd(t *testing.T) {
 			if code, body := getBody(t, base+"/readyz"); code != 200 {
 				t.Errorf("/readyz = %d %s", code, body)
 			}
-			_, metrics := getBody(t, base+"/metrics")
-			for _, want := range []string{
+			wants := []string{
 				`koe_webhook_requests_total{route="/webhooks/line",status="200"} 4`,
 				`koe_webhook_requests_total{route="/webhooks/line",status="401"} 2`,
 				`koe_webhook_requests_total{route="/webhooks/line",status="413"} 1`,
@@ -214,7 +215,25 @@ func TestServeEndToEnd(t *testing.T) {
 				`koe_inbox_depth 0`,
 				`koe_event_processing_seconds_count{channel="line"} 3`,
 				`koe_outbound_requests_total`,
-			} {
+			}
+			// Events are counted after their ack, which follows the reply the
+			// fake has seen: let the last one settle.
+			var metrics string
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				_, metrics = getBody(t, base+"/metrics")
+				missing := 0
+				for _, want := range wants {
+					if !strings.Contains(metrics, want) {
+						missing++
+					}
+				}
+				if missing == 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for _, want := range wants {
 				if !strings.Contains(metrics, want) {
 					t.Errorf("/metrics lacks %s", want)
 				}
