@@ -61,6 +61,7 @@ type KB struct {
 	synonyms [][]string // groups of normalised phrases; the first is canonical
 	vars     map[string]string
 	fill     *strings.Replacer
+	p        params
 }
 
 var (
@@ -80,6 +81,7 @@ func Default() (*KB, error) {
 //
 //	kb/<lang>[.<topic>].faq   entries (ja.faq, en.faq, ja.home.faq …)
 //	kb/synonyms.txt           synonym groups, one per line, "a = b = c"
+//	                          (Latin phrases match whole words; "burgl*" a prefix)
 //	kb/vars.txt               placeholder defaults, "name: value"
 //
 // An entry file is line oriented; an entry starts at "id:" and ends at the
@@ -95,8 +97,11 @@ func Default() (*KB, error) {
 // for a duplicate id, an entry without variants or answer, an answer longer
 // than MaxAnswerRunes, an unknown key, a follow-up to an unknown id, an
 // unknown placeholder or language; and when there are no Japanese entries.
-func Load(fsys fs.FS) (*KB, error) {
-	kb := &KB{langs: make(map[koe.Lang]*index), vars: make(map[string]string)}
+func Load(fsys fs.FS) (*KB, error) { return load(fsys, defaultParams) }
+
+// load is Load with the ranker's parameters (the tests tune them).
+func load(fsys fs.FS, p params) (*KB, error) {
+	kb := &KB{langs: make(map[koe.Lang]*index), vars: make(map[string]string), p: p}
 	if err := kb.loadVars(fsys, "kb/vars.txt"); err != nil {
 		return nil, err
 	}
@@ -280,6 +285,9 @@ func (kb *KB) loadSynonyms(fsys fs.FS, name string) error {
 		}
 		if len(group) < 2 {
 			return fmt.Errorf("faq: %s:%d: want at least two phrases \"a = b\": %w", name, n+1, koe.ErrInvalid)
+		}
+		if strings.Contains(group[0], "*") {
+			return fmt.Errorf("faq: %s:%d: the canonical (first) phrase cannot be a prefix*: %w", name, n+1, koe.ErrInvalid)
 		}
 		kb.synonyms = append(kb.synonyms, group)
 	}

@@ -13,23 +13,30 @@ import (
 
 // Threshold is the confidence below which a match should not be given as
 // the answer: the dialog offers the top choices or a person instead.
-// The confidence model's weights are set by hand and checked on
-// testdata/dev.tsv (they are not fitted: a calibration fit is open work).
+// Confidence estimates the probability that the best match is the right
+// entry (see params.conf), so 0.5 answers when right is more likely than
+// not.
 const Threshold = 0.5
 
-// BM25 parameters and the weight of answer text relative to a question
-// variant.
-const (
-	k1             = 1.2
-	b              = 0.5
-	answerWeight   = 0.1
-	hiraganaWeight = 0.3
-)
+// params are the ranker's weights. They are chosen on testdata/dev.tsv
+// (TestDevGrid, TestCalibration), never on the evaluation set.
+type params struct {
+	k1, b    float64 // BM25 saturation and length normalisation
+	answer   float64 // weight of answer text relative to a question variant
+	hiragana float64 // weight of n-grams made only of hiragana
+	trigram  float64 // weight of a character trigram relative to a bigram
+	kanji    float64 // weight of a single kanji
+	// conf are the logistic confidence model's weights: bias, coverage
+	// (share of the question's weighted IDF the entry matches), margin
+	// over the runner-up, log(1+score). Fitted on dev.tsv by
+	// TestCalibration.
+	conf [4]float64
+}
 
-// Confidence model: a logistic function of the share of the question's
-// information (IDF) the best entry covers, the relative margin over the
-// next entry and the log of the score. Hand-set (see Threshold).
-var confW = [4]float64{-7.0, 7.5, 3.0, 1.0} // bias, coverage, margin, log(1+score)
+var defaultParams = params{
+	k1: 1.2, b: 0.5, answer: 0.1, hiragana: 0.5, trigram: 0.5, kanji: 1.0,
+	conf: [4]float64{-6.19, 2.91, 0.83, 1.32},
+}
 
 // index is the inverted index of one language.
 type index struct {
@@ -66,7 +73,7 @@ func (kb *KB) build(entries []*entry) *index {
 			}
 		}
 		for t := range kb.terms(e.answer) {
-			tf[t] += answerWeight
+			tf[t] += kb.p.answer
 		}
 		var dl float64
 		for t, f := range tf {
@@ -97,6 +104,41 @@ func (ix *index) idf(df int) float64 {
 // to Japanese. Any input is accepted; only its first
 // classifier.MaxTextBytes bytes are looked at. Safe for concurrent use.
 func (kb *KB) Search(lang koe.Lang, question string, k int) []Match {
+	ranked := kb.rank(lang, question, k)
+	out := make([]Match, len(ranked))
+	for i, r := range ranked {
+		out[i] = r.Match
+		out[i].Confidence = r.confidence(kb.p.conf)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// ranked is a match with the inputs of its confidence.
+type ranked struct {
+	Match
+	features
+}
+
+// features are the inputs of the confidence model.
+type features struct {
+	coverage, margin, logScore float64
+}
+
+// confidence is the logistic model w over f, in [0, 1].
+func (f features) confidence(w [4]float64) float64 {
+	z := w[0] + w[1]*f.coverage + w[2]*f.margin + w[3]*f.logScore
+	c := 1 / (1 + math.Exp(-z))
+	if math.IsNaN(c) {
+		return 0
+	}
+	return c
+}
+
+// rank is Search without the confidence.
+func (kb *KB) rank(lang koe.Lang, question string, k int) []ranked {
 	if k < 1 {
 		return nil
 	}
@@ -118,16 +160,16 @@ func (kb *KB) Search(lang koe.Lang, question string, k int) []Match {
 		ix.pool.Put(s)
 	}()
 	var qinfo float64
-	for t := range qt {
+	for t, tw := range qt {
 		ps := ix.post[t]
-		w := ix.idf(len(ps)) * termWeight(t)
+		w := ix.idf(len(ps)) * tw
 		qinfo += w
 		for _, p := range ps {
 			if s.score[p.doc] == 0 {
 				s.touched = append(s.touched, p.doc)
 			}
 			tf := float64(p.tf)
-			s.score[p.doc] += w * tf * (k1 + 1) / (tf + k1*(1-b+b*ix.docLen[p.doc]/ix.avgLen))
+			s.score[p.doc] += w * tf * (kb.p.k1 + 1) / (tf + kb.p.k1*(1-kb.p.b+kb.p.b*ix.docLen[p.doc]/ix.avgLen))
 			s.cov[p.doc] += w
 		}
 	}
@@ -152,7 +194,7 @@ func (kb *KB) Search(lang koe.Lang, question string, k int) []Match {
 			top = top[:keep]
 		}
 	}
-	out := make([]Match, 0, min(k, len(top)))
+	out := make([]ranked, 0, min(k, len(top)))
 	for i, d := range top {
 		if i == k {
 			break
@@ -166,20 +208,10 @@ func (kb *KB) Search(lang koe.Lang, question string, k int) []Match {
 		}
 		m := kb.match(ix, int(d))
 		m.Score = s.score[d]
-		m.Confidence = confidence(s.cov[d]/qinfo, (m.Score-other)/m.Score, m.Score)
-		out = append(out, m)
+		f := features{coverage: s.cov[d] / qinfo, margin: (m.Score - other) / m.Score, logScore: math.Log1p(m.Score)}
+		out = append(out, ranked{Match: m, features: f})
 	}
 	return out
-}
-
-// features are the inputs of the confidence model (exported to the tests).
-func confidence(coverage, margin, score float64) float64 {
-	z := confW[0] + confW[1]*coverage + confW[2]*margin + confW[3]*math.Log1p(score)
-	c := 1 / (1 + math.Exp(-z))
-	if math.IsNaN(c) {
-		return 0
-	}
-	return c
 }
 
 // searchLang picks the index for a normalised question.
@@ -213,15 +245,19 @@ func normalize(s string) string {
 }
 
 // expand appends the canonical phrase of every synonym group one of whose
-// other phrases occurs in the normalised text t.
+// other phrases occurs in the normalised text t. A phrase that begins or
+// ends with a Latin letter or digit must do so at a word boundary ("pw"
+// does not fire inside "upward") unless it ends with "*", which makes it a
+// word prefix ("burgl*" fires in "burglary"); Japanese phrases match
+// anywhere.
 func (kb *KB) expand(t string) string {
 	var extra []string
 	for _, g := range kb.synonyms {
-		if strings.Contains(t, g[0]) {
+		if containsPhrase(t, g[0]) {
 			continue
 		}
 		for _, p := range g[1:] {
-			if strings.Contains(t, p) {
+			if containsPhrase(t, p) {
 				extra = append(extra, g[0])
 				break
 			}
@@ -233,27 +269,56 @@ func (kb *KB) expand(t string) string {
 	return t + " " + strings.Join(extra, " ")
 }
 
-// terms returns the set of index terms of a text: after normalisation and
-// synonym expansion, character bigrams and trigrams of each run of
-// Japanese characters (and a lone kanji), and for Latin text the stemmed
-// words (stop words dropped) and their character trigrams (for typos).
-func (kb *KB) terms(text string) map[string]struct{} {
+func containsPhrase(t, p string) bool {
+	prefix := strings.HasSuffix(p, "*")
+	p = strings.TrimSuffix(p, "*")
+	if p == "" {
+		return false
+	}
+	start, end := isWordByte(p[0]), !prefix && isWordByte(p[len(p)-1])
+	for off := 0; ; {
+		i := strings.Index(t[off:], p)
+		if i < 0 {
+			return false
+		}
+		i += off
+		j := i + len(p)
+		if (!start || i == 0 || !isWordByte(t[i-1])) && (!end || j == len(t) || !isWordByte(t[j])) {
+			return true
+		}
+		off = i + 1
+	}
+}
+
+func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// terms returns the index terms of a text with their query weights: after
+// normalisation and synonym expansion, the single kanji, character bigrams
+// and trigrams of each run of Japanese characters (n-grams made only of
+// hiragana, such as particles and endings like "ですか", weigh less), and
+// for Latin text the stemmed words (stop words dropped) and, for words of
+// four letters or more, their character trigrams (for typos).
+func (kb *KB) terms(text string) map[string]float64 {
 	t := kb.expand(normalize(text))
-	out := make(map[string]struct{})
+	out := make(map[string]float64)
 	var run []rune
 	var word []rune
+	ngram := func(g []rune, w float64) {
+		if allHiragana(g) {
+			w *= kb.p.hiragana
+		}
+		out[string(g)] = w
+	}
 	flushRun := func() {
-		switch {
-		case len(run) == 1:
-			if unicode.Is(unicode.Han, run[0]) {
-				out[string(run)] = struct{}{}
+		for i, r := range run {
+			if unicode.Is(unicode.Han, r) {
+				out[string(r)] = kb.p.kanji
 			}
-		default:
-			for i := 0; i+1 < len(run); i++ {
-				out[string(run[i:i+2])] = struct{}{}
-				if i+2 < len(run) {
-					out[string(run[i:i+3])] = struct{}{}
-				}
+			if i+2 <= len(run) {
+				ngram(run[i:i+2], 1)
+			}
+			if i+3 <= len(run) {
+				ngram(run[i:i+3], kb.p.trigram)
 			}
 		}
 		run = run[:0]
@@ -263,11 +328,11 @@ func (kb *KB) terms(text string) map[string]struct{} {
 			w := string(word)
 			if !stopWords[w] {
 				w = stem(w)
-				out["w:"+w] = struct{}{}
+				out["w:"+w] = 1
 				if len(w) >= 4 {
 					p := "#" + w + "#"
 					for i := 0; i+3 <= len(p); i++ {
-						out["t:"+p[i:i+3]] = struct{}{}
+						out["t:"+p[i:i+3]] = 1
 					}
 				}
 			}
@@ -292,15 +357,13 @@ func (kb *KB) terms(text string) map[string]struct{} {
 	return out
 }
 
-// termWeight lowers the weight of n-grams made only of hiragana (particles
-// and endings such as "ですか", "したい"), which carry little meaning.
-func termWeight(t string) float64 {
-	for _, r := range t {
+func allHiragana(g []rune) bool {
+	for _, r := range g {
 		if !(r >= 0x3041 && r <= 0x3096) {
-			return 1
+			return false
 		}
 	}
-	return hiraganaWeight
+	return true
 }
 
 func isJapanese(r rune) bool {

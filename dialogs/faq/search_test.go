@@ -27,6 +27,13 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown follow-up", "id: a\nq: x\na: y\nfollow: b\n", "kb/ja.faq:1: follow-up \"b\""},
 		{"unknown placeholder", "id: a\nq: x\na: {nope}\n", "unknown placeholder {nope}"},
 	}
+	t.Run("prefix canonical", func(t *testing.T) {
+		fsys := fstest.MapFS{"kb/ja.faq": {Data: []byte("id: a\nq: x\na: y\n")}, "kb/vars.txt": base["kb/vars.txt"],
+			"kb/synonyms.txt": {Data: []byte("# c\n\ntheft* = burgl*\n")}}
+		if _, err := Load(fsys); err == nil || !errors.Is(err, koe.ErrInvalid) || !strings.Contains(err.Error(), "kb/synonyms.txt:3: the canonical") {
+			t.Errorf("Load = %v, want kb/synonyms.txt:3 rejected", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys := fstest.MapFS{"kb/ja.faq": {Data: []byte(tt.file)}}
@@ -38,6 +45,25 @@ func TestLoadRejects(t *testing.T) {
 				t.Errorf("Load = %v, want ErrInvalid containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestExpandMatchesLatinPhrasesAsWords(t *testing.T) {
+	kb := &KB{synonyms: [][]string{{"password", "pw"}, {"theft", "burgl*"}, {"住所変更", "引っ越"}}}
+	tests := []struct{ text, want string }{
+		{"forgot my pw", "forgot my pw password"},
+		{"pw?", "pw? password"},
+		{"prices went upward", "prices went upward"},
+		{"pwd reset", "pwd reset"},
+		{"a burglary last night", "a burglary last night theft"},
+		{"reburgle", "reburgle"},
+		{"来月引っ越します", "来月引っ越します 住所変更"},
+		{"the theft of my burglar alarm", "the theft of my burglar alarm"}, // canonical already there
+	}
+	for _, tt := range tests {
+		if got := kb.expand(tt.text); got != tt.want {
+			t.Errorf("expand(%q) = %q, want %q", tt.text, got, tt.want)
+		}
 	}
 }
 
