@@ -17,10 +17,19 @@ func TestFAQEval(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Log("\n" + out.String())
-		for _, want := range []string{"top-1:", "top-3:", "out-of-FAQ below"} {
+		for _, want := range []string{"== eval.tsv\n", "== eval2.tsv\n", "== all sets\n", "top-1:", "top-3:", "out-of-FAQ below", "misses:"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q", want)
 			}
+		}
+	})
+	t.Run("without misses", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := runFAQ(context.Background(), []string{"eval", "-misses=false"}, env{stdout: &out, stderr: &out}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "misses:") || !strings.Contains(out.String(), "top-3:") {
+			t.Errorf("output = %s", out.String())
 		}
 	})
 	t.Run("file", func(t *testing.T) {

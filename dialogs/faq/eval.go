@@ -2,19 +2,45 @@ package faq
 
 import (
 	"bufio"
-	_ "embed"
+	"embed"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/koehq/koe"
 )
 
-//go:embed testdata/eval.tsv
-var evalSet string
+//go:embed testdata/eval.tsv testdata/eval2.tsv
+var evalFS embed.FS
 
-// EvalSet returns the embedded evaluation set (testdata/eval.tsv).
-func EvalSet() io.Reader { return strings.NewReader(evalSet) }
+// EvalSet is one embedded held-out evaluation set: questions written apart
+// from the knowledge base's variants and never used to choose the ranker's
+// parameters (those are chosen on testdata/dev.tsv).
+type EvalSet struct {
+	Name  string // file name under testdata/
+	Cases []Case
+}
+
+// EvalSets returns the embedded evaluation sets: eval.tsv (set 1) and
+// eval2.tsv (set 2, written by someone who saw only the entries' answers).
+func EvalSets() ([]EvalSet, error) {
+	var out []EvalSet
+	for _, file := range []string{"testdata/eval.tsv", "testdata/eval2.tsv"} {
+		name := path.Base(file)
+		f, err := evalFS.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("faq: %w", err)
+		}
+		cases, err := ReadCases(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("faq: %s: %w", name, err)
+		}
+		out = append(out, EvalSet{Name: name, Cases: cases})
+	}
+	return out, nil
+}
 
 // Case is one evaluation question. Want is the expected entry id, or ""
 // for a question outside the FAQ (which must fall below Threshold).
@@ -132,14 +158,28 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
+// Add returns the sum of two reports (for the figures over several sets).
+func (r Report) Add(o Report) Report {
+	r.InFAQ += o.InFAQ
+	r.Top1 += o.Top1
+	r.Top3 += o.Top3
+	r.InBelow += o.InBelow
+	r.OutFAQ += o.OutFAQ
+	r.OutBelow += o.OutBelow
+	r.Misses = append(append([]Miss(nil), r.Misses...), o.Misses...)
+	r.UnknownIDs = append(append([]string(nil), r.UnknownIDs...), o.UnknownIDs...)
+	return r
+}
+
 // Top1Rate, Top3Rate and OutBelowRate are the headline figures.
 func (r Report) Top1Rate() float64     { return ratio(r.Top1, r.InFAQ) }
 func (r Report) Top3Rate() float64     { return ratio(r.Top3, r.InFAQ) }
 func (r Report) OutBelowRate() float64 { return ratio(r.OutBelow, r.OutFAQ) }
 
-// Write prints the report. Questions are printed: evaluation sets are
-// written by staff, not customers.
-func (r Report) Write(w io.Writer) error {
+// Write prints the report's figures and, when misses is set, each miss.
+// Questions are printed: evaluation sets are written by staff, not
+// customers.
+func (r Report) Write(w io.Writer, misses bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "in-FAQ questions:      %d\n", r.InFAQ)
 	fmt.Fprintf(&b, "top-1:                 %.3f (%d/%d)\n", r.Top1Rate(), r.Top1, r.InFAQ)
@@ -150,10 +190,13 @@ func (r Report) Write(w io.Writer) error {
 	for _, id := range r.UnknownIDs {
 		fmt.Fprintf(&b, "unknown expected id: %s\n", id)
 	}
-	if len(r.Misses) > 0 {
+	if misses && len(r.Misses) > 0 {
 		b.WriteString("misses:\n")
 	}
 	for _, m := range r.Misses {
+		if !misses {
+			break
+		}
 		want := m.Want
 		if want == "" {
 			want = "(out of FAQ)"

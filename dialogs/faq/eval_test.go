@@ -6,38 +6,50 @@ import (
 	"testing"
 )
 
-// TestEvalSet runs the held-out evaluation set. Issue 6's bar is top-1 ≥
-// 0.85 and top-3 ≥ 0.95. Measured (2026-11-22): top-1 0.883, top-3 0.949
-// (one question short), out-of-FAQ below Threshold 0.881. The test guards
-// what is reached — the issue's top-1 and a top-3 floor at the measured
-// level — so a regression fails; the missing 0.001 of top-3 is open work.
-// Tune only on testdata/dev.tsv: changing the KB to fit this set would make
-// its figures meaningless.
+// TestEvalSet runs the held-out evaluation sets (see EvalSets). Issue 6's
+// bar is top-1 ≥ 0.85 and top-3 ≥ 0.95 with out-of-FAQ questions below
+// Threshold. Tune only on testdata/dev.tsv: changing the knowledge base or
+// the ranker to fit these sets would make their figures meaningless.
 func TestEvalSet(t *testing.T) {
 	kb := mustDefault(t)
-	cases, err := ReadCases(EvalSet())
+	sets, err := EvalSets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Evaluate(kb, cases)
-	var out strings.Builder
-	r.Write(&out)
-	t.Log("\n" + out.String())
-	if r.InFAQ < 150 || r.OutFAQ < 40 {
-		t.Errorf("eval set has %d in-FAQ and %d out-of-FAQ questions, want ≥ 150 and ≥ 40", r.InFAQ, r.OutFAQ)
+	if len(sets) != 2 {
+		t.Fatalf("%d evaluation sets, want 2", len(sets))
 	}
-	if len(r.UnknownIDs) > 0 {
-		t.Errorf("eval set expects unknown ids %v", r.UnknownIDs)
+	for _, s := range sets {
+		r := Evaluate(kb, s.Cases)
+		var out strings.Builder
+		r.Write(&out, true)
+		t.Logf("%s:\n%s", s.Name, out.String())
+		if r.InFAQ < 150 || r.OutFAQ < 40 {
+			t.Errorf("%s has %d in-FAQ and %d out-of-FAQ questions, want ≥ 150 and ≥ 40", s.Name, r.InFAQ, r.OutFAQ)
+		}
+		if len(r.UnknownIDs) > 0 {
+			t.Errorf("%s expects unknown ids %v", s.Name, r.UnknownIDs)
+		}
+		f := floors[s.Name]
+		if got := r.Top1Rate(); got < f.top1 {
+			t.Errorf("%s: top-1 = %.3f, want ≥ %.3f", s.Name, got, f.top1)
+		}
+		if got := r.Top3Rate(); got < f.top3 {
+			t.Errorf("%s: top-3 = %.3f, want ≥ %.3f", s.Name, got, f.top3)
+		}
+		if got := r.OutBelowRate(); got < f.out {
+			t.Errorf("%s: out-of-FAQ below threshold = %.3f, want ≥ %.3f", s.Name, got, f.out)
+		}
 	}
-	if got := r.Top1Rate(); got < 0.85 {
-		t.Errorf("top-1 = %.3f, want ≥ 0.85", got)
-	}
-	if got := r.Top3Rate(); got < 0.945 {
-		t.Errorf("top-3 = %.3f, want ≥ 0.945 (measured 0.949; the issue asks 0.95)", got)
-	}
-	if got := r.OutBelowRate(); got < 0.85 {
-		t.Errorf("out-of-FAQ below threshold = %.3f, want ≥ 0.85 (measured 0.881)", got)
-	}
+}
+
+// floors are the figures TestEvalSet guards per set: the issue's top-1 and
+// top-3 bars, and the out-of-FAQ rejection just under what was measured
+// (2026-11-22, the first run of eval2.tsv: eval.tsv top-1 0.929, top-3
+// 1.000, outside below Threshold 0.905; eval2.tsv 0.866, 0.953, 0.839).
+var floors = map[string]struct{ top1, top3, out float64 }{
+	"eval.tsv":  {0.85, 0.95, 0.90},
+	"eval2.tsv": {0.85, 0.95, 0.83},
 }
 
 func mustDefault(t testing.TB) *KB {
