@@ -12,6 +12,7 @@ import (
 
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/internal/bizcal"
+	"github.com/koehq/koe/store/redis"
 )
 
 // Config is the service's configuration, read from the environment
@@ -19,7 +20,7 @@ import (
 // loadConfig fills defaults and Validate names the first bad variable.
 type Config struct {
 	Addr       string   // KOE_ADDR
-	Store      string   // KOE_STORE: sqlite:PATH or redis://…
+	Store      string   // KOE_STORE: sqlite:PATH, redis://… or redis+cluster://…
 	DataDir    string   // KOE_DATA_DIR
 	AdminToken string   // KOE_ADMIN_TOKEN
 	Lang       koe.Lang // KOE_LANG
@@ -239,7 +240,11 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// storeKind splits KOE_STORE into "sqlite" with a path or "redis" with the URL.
+// storeKind splits KOE_STORE into "sqlite" with a path or "redis" with the
+// URL: redis:// or rediss:// for one endpoint, redis+cluster:// or
+// rediss+cluster:// for a Redis Cluster (redis.CheckURL has the forms; a
+// cluster URL naming a database other than 0 is refused). Its errors never
+// contain the URL's password.
 func storeKind(s string) (kind, target string, err error) {
 	switch {
 	case strings.HasPrefix(s, "sqlite:"):
@@ -248,11 +253,16 @@ func storeKind(s string) (kind, target string, err error) {
 			return "", "", errors.New("want sqlite:PATH")
 		}
 		return "sqlite", path, nil
-	case strings.HasPrefix(s, "redis://"), strings.HasPrefix(s, "rediss://"):
-		if _, err := url.Parse(s); err != nil {
-			return "", "", errors.New("not a valid redis:// URL")
+	case strings.HasPrefix(s, "redis://"), strings.HasPrefix(s, "rediss://"),
+		strings.HasPrefix(s, "redis+cluster://"), strings.HasPrefix(s, "rediss+cluster://"):
+		if err := redis.CheckURL(s); err != nil {
+			var ue *redis.URLError
+			if errors.As(err, &ue) {
+				return "", "", errors.New(ue.Reason)
+			}
+			return "", "", errors.New("not a valid Redis URL")
 		}
 		return "redis", s, nil
 	}
-	return "", "", errors.New("want sqlite:PATH or redis://host:port/db")
+	return "", "", errors.New("want sqlite:PATH, redis://host:port/db or redis+cluster://host:port?addr=host:port")
 }

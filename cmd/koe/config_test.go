@@ -105,3 +105,88 @@ func TestRunCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreURL: KOE_STORE takes one Redis endpoint or a Redis Cluster; a
+// bad value is a ConfigError naming KOE_STORE whose text never shows the
+// password.
+func TestStoreURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		store string
+		ok    bool
+	}{
+		{"sqlite:/var/lib/koe/koe.db", true},
+		{"redis://127.0.0.1:6379/0", true},
+		{"rediss://koe:s3cret@cache.example.com:6380/2", true},
+		{"redis+cluster://127.0.0.1:7000", true},
+		{"redis+cluster://koe:s3cret@10.0.0.1:7000/0?addr=10.0.0.2:7000&addr=10.0.0.3:7000", true},
+		{"rediss+cluster://:s3cret@cache.example.com:6380?addr=cache2.example.com:6380&dial_timeout=3s", true},
+		{"redis+cluster://koe:s3cret@10.0.0.1:7000/1", false},
+		{"redis+cluster://koe:s3cret@10.0.0.1:7000?db=3", false},
+		{"redis+cluster://koe:s3cret@10.0.0.1:7000?addr=10.0.0.2", false},
+		{"redis+cluster://koe:s3cret@10.0.0.1:7000?unknown=1", false},
+		{"redis://koe:s3cret@127.0.0.1:6379/zero", false},
+		{"redis://koe:s3cret@127.0.0.1:port/0", false},
+		{"redis+sentinel://koe:s3cret@127.0.0.1:26379", false},
+		{"cluster://koe:s3cret@127.0.0.1:7000", false},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string {
+				if k == "KOE_STORE" {
+					return tc.store
+				}
+				return ""
+			})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("loadConfig = %v, want nil", err)
+				}
+				if cfg.Store != tc.store {
+					t.Errorf("Store = %q, want %q", cfg.Store, tc.store)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Var != "KOE_STORE" {
+				t.Fatalf("loadConfig = %v, want a KOE_STORE config error", err)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
+
+// TestStoreClusterDatabase: the error for a cluster URL with a database
+// says why.
+func TestStoreClusterDatabase(t *testing.T) {
+	t.Parallel()
+	cfg, _ := loadConfig(func(string) string { return "" })
+	cfg.Store = "redis+cluster://127.0.0.1:7000/2"
+	err := cfg.Validate()
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Var != "KOE_STORE" || !strings.Contains(ce.Reason, "database 0") {
+		t.Errorf("Validate = %v, want a KOE_STORE error about database 0", err)
+	}
+}
+
+// TestServeStoreErrorHidesPassword: when the cluster cannot be reached,
+// neither serve's error nor its log shows the password.
+func TestServeStoreErrorHidesPassword(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"KOE_ADDR":     "127.0.0.1:0",
+		"KOE_DATA_DIR": t.TempDir(),
+		"KOE_STORE":    "redis+cluster://koe:s3cret@127.0.0.1:1?addr=127.0.0.1:2&dialer_retries=1&max_retries=-1",
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("serve with an unreachable cluster = %v, want an error naming the seed", err)
+	}
+	for name, s := range map[string]string{"error": err.Error(), "stdout": stdout.String(), "stderr": stderr.String()} {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("%s shows the password: %q", name, s)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/koehq/koe"
@@ -222,9 +224,9 @@ func testScriptsStayInOneSlot(t *testing.T, shards int) {
 }
 
 // TestConformanceRealCluster runs the suite on a real Redis Cluster when
-// KOE_TEST_REDIS_CLUSTER names one of its nodes (host:port); Redis then
-// rejects any script or command that crosses slots. A one-node cluster is
-// enough:
+// KOE_TEST_REDIS_CLUSTER names one of its nodes (host:port), opening the
+// store from a redis+cluster:// URL as `koe serve` does; Redis then rejects
+// any script or command that crosses slots. A one-node cluster is enough:
 //
 //	redis-server --port 7001 --cluster-enabled yes …
 //	redis-cli -p 7001 cluster addslotsrange 0 16383
@@ -237,11 +239,115 @@ func TestConformanceRealCluster(t *testing.T) {
 		prefix := uniquePrefix(t)
 		t.Cleanup(func() { deleteClusterKeys(t, addr, prefix) })
 		return func(t *testing.T, now func() time.Time) koe.Store {
-			c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{addr}})
-			t.Cleanup(func() { c.Close() })
-			return redis.New(c, redis.Options{Prefix: prefix, Now: now})
+			s, err := redis.Open(t.Context(), "redis+cluster://"+addr, redis.Options{Prefix: prefix, Now: now})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
 		}
 	}, storetest.Features{})
+}
+
+// TestOpenCluster opens a store from a redis+cluster:// URL: on a one-node
+// cluster in miniredis, and on the real cluster at KOE_TEST_REDIS_CLUSTER
+// when set. Ping answers while every master does and fails once one is
+// gone or the store is closed; the store works in between.
+func TestOpenCluster(t *testing.T) {
+	t.Run("miniredis", func(t *testing.T) {
+		t.Parallel()
+		mr := miniredis.RunT(t)
+		// No retries: the Ping below fails at once.
+		s := testOpenCluster(t, "redis+cluster://"+mr.Addr()+"/0?max_retries=-1&dialer_retries=1", uniquePrefix(t))
+		mr.Close()
+		if err := s.Ping(t.Context()); err == nil {
+			t.Errorf("Ping with the cluster's only node down = nil, want an error")
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	})
+	t.Run("real", func(t *testing.T) {
+		addr := os.Getenv("KOE_TEST_REDIS_CLUSTER")
+		if addr == "" {
+			t.Skip("KOE_TEST_REDIS_CLUSTER not set")
+		}
+		t.Parallel()
+		prefix := uniquePrefix(t)
+		t.Cleanup(func() { deleteClusterKeys(t, addr, prefix) })
+		s := testOpenCluster(t, "redis+cluster://"+addr, prefix)
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+		if err := s.Ping(t.Context()); err == nil {
+			t.Errorf("Ping after Close = nil, want an error")
+		}
+	})
+	t.Run("nobody listening", func(t *testing.T) {
+		t.Parallel()
+		s, err := redis.Open(t.Context(), "redis+cluster://koe:s3cret@127.0.0.1:1?addr=127.0.0.1:2&max_retries=-1&dialer_retries=1", redis.Options{})
+		if err == nil {
+			s.Close()
+			t.Fatal("Open = nil error, want one")
+		}
+		if errors.Is(err, koe.ErrInvalid) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open = %v, want a connection error without the password", err)
+		}
+	})
+	t.Run("database 1", func(t *testing.T) {
+		t.Parallel()
+		mr := miniredis.RunT(t)
+		s, err := redis.Open(t.Context(), "redis+cluster://"+mr.Addr()+"/1", redis.Options{})
+		var ue *redis.URLError
+		if err == nil {
+			s.Close()
+		}
+		if !errors.As(err, &ue) || !errors.Is(err, koe.ErrInvalid) {
+			t.Errorf("Open = %v, want a URLError wrapping ErrInvalid", err)
+		}
+	})
+}
+
+// testOpenCluster opens url with Open, checks Ping, passes one message
+// through the inbox and a session through the store, and returns the
+// still-open store (closed at the end of the test too).
+func testOpenCluster(t *testing.T, url, prefix string) *redis.Store {
+	t.Helper()
+	ctx := t.Context()
+	s, err := redis.Open(ctx, url, redis.Options{Prefix: prefix, Shards: 4})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	u := koe.NewUserID(koe.ChannelLINE, "U-open-cluster")
+	if n, err := s.Append(ctx, koe.Message{ID: "oc1", User: u, Kind: koe.KindText, Text: "x"}); err != nil || n != 1 {
+		t.Fatalf("Append = %d, %v; want 1", n, err)
+	}
+	ds, err := s.Claim(ctx, "w", 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].Message.ID != "oc1" {
+		t.Fatalf("Claim = %+v, %v; want oc1", ds, err)
+	}
+	if err := s.Ack(ctx, ds[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveSession(ctx, koe.Session{User: u, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("SaveSession = %v", err)
+	}
+	if _, err := s.LoadSession(ctx, u); err != nil {
+		t.Fatalf("LoadSession = %v", err)
+	}
+	// A second Open of the prefix with another shard count is refused, as
+	// on one endpoint.
+	if s2, err := redis.Open(ctx, url, redis.Options{Prefix: prefix, Shards: 8}); !errors.Is(err, koe.ErrInvalid) {
+		if err == nil {
+			s2.Close()
+		}
+		t.Errorf("Open with another shard count = %v, want ErrInvalid", err)
+	}
+	return s
 }
 
 func deleteClusterKeys(t testing.TB, addr, prefix string) {

@@ -1,5 +1,6 @@
 // Package redis is the koe.Store backend for several replicas sharing one
-// Redis (standalone, Sentinel or Cluster).
+// Redis (standalone, Sentinel or Cluster). Open connects to one endpoint or
+// to a Redis Cluster, by URL; New takes any go-redis client.
 //
 // # Key layout
 //
@@ -97,28 +98,31 @@ type Store struct {
 
 var _ koe.Store = (*Store)(nil)
 
-// Open connects to the Redis at url (redis://[user:pass@]host:port/db or
-// rediss://…), checks it with PING, checks that the prefix's inbox has
-// opts.Shards shards (recording the count on first use) and returns a Store
-// that owns the connection pool (Close closes it). A malformed url, a
+// Open connects to the Redis at url, checks it with Ping, checks that the
+// prefix's inbox has opts.Shards shards (recording the count on first use)
+// and returns a Store that owns the connection pool (Close closes it).
+// url is redis://[user:pass@]host:port/db or rediss://… for one endpoint,
+// or redis+cluster://[user:pass@]host:port?addr=host2:port&addr=… (rediss+
+// cluster:// over TLS) for a Redis Cluster, whose nodes are discovered from
+// the seeds given; see CheckURL. A url Open cannot use (a *URLError), a
 // prefix with '{' or '}' or a shard count that differs from the recorded
-// one return an error wrapping koe.ErrInvalid.
+// one return an error wrapping koe.ErrInvalid. No error contains the
+// password.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if strings.ContainsAny(opts.Prefix, "{}") {
 		return nil, fmt.Errorf("redis: open: key prefix with a brace: %w", koe.ErrInvalid)
 	}
-	o, err := goredis.ParseURL(url)
+	ep, err := parseURL(url)
 	if err != nil {
-		// The URL may hold a password: do not echo it.
-		return nil, fmt.Errorf("redis: open: malformed url: %w", koe.ErrInvalid)
+		return nil, fmt.Errorf("redis: open: %w", err)
 	}
-	client := goredis.NewClient(o)
-	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("redis: open: ping %s: %w", o.Addr, err)
-	}
+	client := ep.newClient()
 	s := New(client, opts)
 	s.owned = true
+	if err := s.ping(ctx); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("redis: open: ping %s: %w", ep, err)
+	}
 	if err := s.checkShards(ctx); err != nil {
 		client.Close()
 		return nil, fmt.Errorf("redis: open: %w", err)
@@ -183,12 +187,26 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	return s
 }
 
-// Ping returns nil when Redis answers PING.
+// Ping returns nil when Redis answers PING; through a cluster client,
+// when every master of the cluster does (one unreachable master leaves some
+// users' inboxes and sessions unreachable).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.client.Ping(ctx).Err(); err != nil {
+	if err := s.ping(ctx); err != nil {
 		return fmt.Errorf("redis: ping: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) ping(ctx context.Context) error {
+	if c, ok := s.client.(*goredis.ClusterClient); ok {
+		return c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+			if err := node.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("%s: %w", node.Options().Addr, err)
+			}
+			return nil
+		})
+	}
+	return s.client.Ping(ctx).Err()
 }
 
 // Close closes the client if Open created it; a Store made by New leaves

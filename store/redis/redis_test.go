@@ -118,8 +118,9 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformanceClusterClient runs the suite through go-redis's cluster
-// client (miniredis answers CLUSTER SLOTS as a one-node cluster), so the
-// pipelines and scripts are routed by slot as on a real cluster.
+// client, opened from a redis+cluster:// URL (miniredis answers CLUSTER
+// SLOTS as a one-node cluster), so the pipelines and scripts are routed by
+// slot as on a real cluster.
 func TestConformanceClusterClient(t *testing.T) {
 	if realRedisURL() != "" {
 		t.Skip("the real server is standalone; covered on miniredis")
@@ -128,9 +129,11 @@ func TestConformanceClusterClient(t *testing.T) {
 		mr := miniredis.RunT(t)
 		prefix := uniquePrefix(t)
 		return func(t *testing.T, now func() time.Time) koe.Store {
-			c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{mr.Addr()}})
-			s := redis.New(c, redis.Options{Prefix: prefix, Now: now})
-			t.Cleanup(func() { c.Close() })
+			s, err := redis.Open(t.Context(), "redis+cluster://"+mr.Addr(), redis.Options{Prefix: prefix, Now: now})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
 			return s
 		}
 	}, storetest.Features{})
