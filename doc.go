@@ -19,7 +19,8 @@
 //     inbox to the dialog engine. bot/line is the LINE channel (webhook
 //     intake, reply/push client, rendering); bot/slack the Slack app (Web API
 //     client with pacing and PostOnce, Block Kit model, signed intake);
-//     bot/console the terminal behind `koe chat`; bot/followup the worker of
+//     bot/console the console channel: the terminal behind `koe chat` and
+//     the browser page at /console (Web); bot/followup the worker of
 //     the durable follow-up queue; bot/staff what staff see and do in Slack
 //     (accident and case alerts, their buttons and modals, SLA reminders and
 //     escalations, praise, progress notes back to customers).

@@ -1,5 +1,8 @@
-// Package console is the terminal channel behind `koe chat`: it turns typed
-// lines into koe.Messages and renders koe.Replies as plain text.
+// Package console is the console channel, for trying Koe without LINE. In
+// the terminal (`koe chat`) it turns typed lines into koe.Messages and
+// renders koe.Replies as plain text; in the browser (Web, the page at
+// /console of `koe serve`) the page posts messages to the inbox and fetches
+// replies as JSON.
 //
 // Line syntax (ParseLine):
 //

@@ -13,7 +13,7 @@ import (
 )
 
 func runChat(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("chat", "chat [-user NAME] [-lang ja|en] [-store sqlite:PATH|redis://…]", e)
+	fs := newFlagSet("chat", "chat [-user NAME] [-lang ja|en] [-store sqlite:PATH|redis://…|redis+cluster://…]", e)
 	name := fs.String("user", defaultChatUser(), "who you are in the conversation (console:NAME)")
 	lang := fs.String("lang", "", "language of the bot's texts (overrides KOE_LANG)")
 	store := fs.String("store", "", "store (overrides KOE_STORE)")

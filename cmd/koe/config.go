@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/internal/bizcal"
 	"github.com/koehq/koe/store/redis"
 )
@@ -24,6 +25,9 @@ type Config struct {
 	DataDir    string   // KOE_DATA_DIR
 	AdminToken string   // KOE_ADMIN_TOKEN
 	Lang       koe.Lang // KOE_LANG
+	// Console is who may use the browser console at /console
+	// (KOE_CONSOLE: local, open or off; default local, this machine only).
+	Console console.Access
 
 	LINEChannelSecret string // LINE_CHANNEL_SECRET
 	LINEAccessToken   string // LINE_CHANNEL_ACCESS_TOKEN
@@ -119,6 +123,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, &ConfigError{"KOE_LANG", "want ja or en"})
 	}
 	c.Lang = lang
+	if c.Console, ok = console.ParseAccess(getenv("KOE_CONSOLE")); !ok {
+		errs = append(errs, &ConfigError{"KOE_CONSOLE", "want local, open or off"})
+	}
 
 	intVar := func(name string, def int) int {
 		s := env(name, strconv.Itoa(def))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/koehq/koe/bot/console"
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -16,7 +18,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != ":8080" || cfg.Store != "sqlite:./koe-data/koe.db" || cfg.DataDir != "./koe-data" ||
-		cfg.Lang != "ja" || cfg.Classifier != "embedded" || cfg.SessionIdle != 30*time.Minute {
+		cfg.Lang != "ja" || cfg.Classifier != "embedded" || cfg.SessionIdle != 30*time.Minute || cfg.Console != console.AccessLocal {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if cfg.LINEChannelSecret != "" || cfg.AdminToken != "" {
@@ -32,6 +34,7 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		wantVar string
 	}{
 		{map[string]string{"KOE_LANG": "fr"}, "KOE_LANG"},
+		{map[string]string{"KOE_CONSOLE": "public"}, "KOE_CONSOLE"},
 		{map[string]string{"KOE_STORE": "postgres://x"}, "KOE_STORE"},
 		{map[string]string{"KOE_STORE": "sqlite:"}, "KOE_STORE"},
 		{map[string]string{"KOE_ADDR": "8080"}, "KOE_ADDR"},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot"
+	"github.com/koehq/koe/bot/console"
 	"github.com/koehq/koe/bot/followup"
 	"github.com/koehq/koe/bot/line"
 	"github.com/koehq/koe/bot/slack"
@@ -32,7 +33,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("serve", "serve [-addr :8080] [-store sqlite:PATH|redis://…]", e)
+	fs := newFlagSet("serve", "serve [-addr :8080] [-store sqlite:PATH|redis://…|redis+cluster://…]", e)
 	addr := fs.String("addr", "", "listen address (overrides KOE_ADDR)")
 	store := fs.String("store", "", "store (overrides KOE_STORE)")
 	if err := parseFlags(fs, args); err != nil {
@@ -152,6 +153,18 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 		log.Info("channel enabled", "channel", "line")
 	} else {
 		log.Warn("channel disabled: LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set", "channel", "line")
+	}
+
+	if cfg.Console != console.AccessOff {
+		web, err := console.NewWeb(console.WebConfig{
+			Inbox: a.store, Notify: func() { a.dispatcher.Notify() }, Access: cfg.Console, Logger: log,
+		})
+		if err != nil {
+			return fmt.Errorf("console: %w", err)
+		}
+		senders[koe.ChannelConsole] = web
+		maps.Copy(routes, web.Routes())
+		log.Info("channel enabled", "channel", "console", "url", "/console", "access", string(cfg.Console))
 	}
 
 	handlers := map[string]followup.Handler{}
