@@ -66,7 +66,8 @@ type Message struct {
 	// Buttons are shown in an actions block (25 per block).
 	Buttons []Button
 	// Key, if set, travels with the message as Slack message metadata, so
-	// PostOnce and FindByKey can tell that the message was already posted.
+	// PostOnce, PostThreadOnce, FindByKey and FindReplyByKey can tell that
+	// the message was already posted.
 	// It is an identifier such as a case reference, never personal data.
 	Key string
 }

@@ -251,7 +251,8 @@ func (c *Client) Post(ctx context.Context, channel string, msg Message) (ts stri
 }
 
 // PostThread posts msg as a reply in the thread of threadTS in channel and
-// returns the reply's ts. It is paced like Post.
+// returns the reply's ts. It is paced like Post. A retry after a lost
+// answer can post twice; PostThreadOnce cannot.
 func (c *Client) PostThread(ctx context.Context, channel, threadTS string, msg Message) (ts string, err error) {
 	if threadTS == "" {
 		return "", fmt.Errorf("slack: %s: thread ts is required: %w", OpPostMessage, koe.ErrInvalid)
@@ -263,13 +264,9 @@ func (c *Client) post(ctx context.Context, channel, threadTS string, msg Message
 	if channel == "" {
 		return "", fmt.Errorf("slack: %s: channel is required: %w", OpPostMessage, koe.ErrInvalid)
 	}
-	opts, err := msgOptions(msg)
+	opts, err := postOptions(msg, threadTS)
 	if err != nil {
 		return "", err
-	}
-	opts = append(opts, slackapi.MsgOptionDisableLinkUnfurl(), slackapi.MsgOptionDisableMediaUnfurl())
-	if threadTS != "" {
-		opts = append(opts, slackapi.MsgOptionTS(threadTS))
 	}
 	var ts string
 	err = c.do(ctx, OpPostMessage, channel, func(ctx context.Context) error {
@@ -294,6 +291,20 @@ func (c *Client) Update(ctx context.Context, channel, ts string, msg Message) er
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err
 	})
+}
+
+// postOptions are the options of a chat.postMessage of msg: unfurling off,
+// in the thread of threadTS unless it is empty.
+func postOptions(msg Message, threadTS string) ([]slackapi.MsgOption, error) {
+	opts, err := msgOptions(msg)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, slackapi.MsgOptionDisableLinkUnfurl(), slackapi.MsgOptionDisableMediaUnfurl())
+	if threadTS != "" {
+		opts = append(opts, slackapi.MsgOptionTS(threadTS))
+	}
+	return opts, nil
 }
 
 func msgOptions(msg Message) ([]slackapi.MsgOption, error) {

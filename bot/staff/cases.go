@@ -75,17 +75,19 @@ const (
 const MaxReplyLen = 2000
 
 // CasesSlack is what the case side needs of Slack (bot/slack.Client).
-// When the implementation also has PostOnce (as bot/slack.Client does),
-// alerts are posted with it, so a post whose answer was lost is found in
-// the channel instead of being posted again.
+// Alerts and the posts in their threads are posted exactly once: with a
+// Key, through PostOnce and PostThreadOnce, so a post whose answer was lost
+// or whose job was repeated is found instead of being posted again.
 type CasesSlack interface {
 	Post(ctx context.Context, channel string, msg slack.Message) (string, error)
-	PostThread(ctx context.Context, channel, threadTS string, msg slack.Message) (string, error)
 	Update(ctx context.Context, channel, ts string, msg slack.Message) error
 	OpenModal(ctx context.Context, triggerID string, view slack.Modal) error
 	// PostOnce posts msg unless a message with its Key is in channel
 	// since then (see bot/slack.Client.PostOnce).
 	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
+	// PostThreadOnce posts msg in the thread of threadTS unless a reply
+	// with its Key is there (see bot/slack.Client.PostThreadOnce).
+	PostThreadOnce(ctx context.Context, channel, threadTS string, msg slack.Message, recheck bool) (string, error)
 }
 
 // Appender is the part of koe.Inbox that delivers staff messages to a
@@ -198,6 +200,32 @@ func (cs *Cases) alert(ctx context.Context, job koe.Job) error {
 	return nil
 }
 
+// threadKey is the Key of a job's post in the thread of case ref's alert:
+// the case and the job's id, which names what the post is about (its kind
+// and the id of the message, Slack event or submission that caused it).
+// Neither holds personal data. The key is the same on every delivery of
+// the job, and a redelivered webhook or message yields the same job id.
+func threadKey(ref string, job koe.Job) string {
+	return ref + ":" + job.ID
+}
+
+// threadPoster is the part of CasesSlack and SLASlack that posts in a
+// thread once.
+type threadPoster interface {
+	PostThreadOnce(ctx context.Context, channel, threadTS string, msg slack.Message, recheck bool) (string, error)
+}
+
+// postThread posts msg once in the thread of c's alert, keyed by key. A
+// repeated delivery of the job (the earlier one may have posted and died
+// before completing) looks for the earlier post first, as alerts do; a
+// webhook or message redelivered by Slack or LINE maps to the same job id,
+// which the queue does not run twice, so the attempt is the one signal.
+func postThread(ctx context.Context, sl threadPoster, c koe.Case, key string, msg slack.Message) error {
+	msg.Key = key
+	_, err := sl.PostThreadOnce(ctx, c.Alert.Channel, c.Alert.TS, msg, followup.Attempt(ctx) > 1)
+	return err
+}
+
 // update redraws the alert with the case's current state.
 func (cs *Cases) update(ctx context.Context, job koe.Job) error {
 	c, err := cs.alerted(ctx, job.Ref)
@@ -211,7 +239,7 @@ func (cs *Cases) update(ctx context.Context, job koe.Job) error {
 }
 
 // relay posts the customer's message (a voice) in the alert's thread, as
-// written (escaped, never interpreted as mrkdwn).
+// written (escaped, never interpreted as mrkdwn), once per job.
 func (cs *Cases) relay(ctx context.Context, job koe.Job) error {
 	c, err := cs.alerted(ctx, job.Ref)
 	if err != nil {
@@ -233,13 +261,14 @@ func (cs *Cases) relay(ctx context.Context, job koe.Job) error {
 	if strings.TrimSpace(v.Text) == "" {
 		msg.Body = "*お客さま*\n（テキスト以外のメッセージ）"
 	}
-	if _, err := cs.cfg.Slack.PostThread(ctx, c.Alert.Channel, c.Alert.TS, msg); err != nil {
+	if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), msg); err != nil {
 		return fmt.Errorf("staff: relay to %s: %w", c.Ref, err)
 	}
 	return nil
 }
 
-// handoffEnd notes the end of a handoff in the thread and redraws the alert.
+// handoffEnd notes the end of a handoff in the thread, once per job, and
+// redraws the alert.
 func (cs *Cases) handoffEnd(ctx context.Context, job koe.Job) error {
 	c, err := cs.alerted(ctx, job.Ref)
 	if err != nil {
@@ -252,7 +281,7 @@ func (cs *Cases) handoffEnd(ctx context.Context, job koe.Job) error {
 	case "staff":
 		note = "担当者が会話を終了しました。以降のお客さまのメッセージにはボットが応答します。"
 	}
-	if _, err := cs.cfg.Slack.PostThread(ctx, c.Alert.Channel, c.Alert.TS, slack.Message{Text: note}); err != nil {
+	if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), slack.Message{Text: note}); err != nil {
 		return fmt.Errorf("staff: handoff end note of %s: %w", c.Ref, err)
 	}
 	if err := cs.cfg.Slack.Update(ctx, c.Alert.Channel, c.Alert.TS, CaseAlert(c, cs.cfg.Now())); err != nil {
@@ -261,7 +290,8 @@ func (cs *Cases) handoffEnd(ctx context.Context, job koe.Job) error {
 	return nil
 }
 
-// thread posts a staff reply from the 返信 modal, or a note, in the thread.
+// thread posts a staff reply from the 返信 modal, or a note, in the thread,
+// once per job.
 func (cs *Cases) thread(ctx context.Context, job koe.Job) error {
 	c, err := cs.alerted(ctx, job.Ref)
 	if err != nil {
@@ -279,7 +309,7 @@ func (cs *Cases) thread(ctx context.Context, job koe.Job) error {
 	default:
 		msg = slack.Message{Text: firstNonEmpty(job.Attrs["text"], "—")}
 	}
-	if _, err := cs.cfg.Slack.PostThread(ctx, c.Alert.Channel, c.Alert.TS, msg); err != nil {
+	if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), msg); err != nil {
 		return fmt.Errorf("staff: thread post of %s: %w", c.Ref, err)
 	}
 	return nil

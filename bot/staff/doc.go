@@ -8,7 +8,8 @@
 // Everything that talks to Slack or LINE runs as a job on the durable
 // follow-up queue (bot/followup), keyed so that redelivery and restarts
 // repeat nothing: an alert is posted with PostOnce keyed by its record's
-// reference, a transition is recorded once per Slack action id, and a
-// message to the customer travels through the customer's inbox or with a
-// retry key derived from its job id.
+// reference, a post in its thread with PostThreadOnce keyed by the case and
+// the job (the SLA reminder by the case alone), a transition is recorded
+// once per Slack action id, and a message to the customer travels through
+// the customer's inbox or with a retry key derived from its job id.
 package staff

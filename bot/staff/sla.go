@@ -30,8 +30,8 @@ const SystemActor = "system"
 // SLASlack is what the SLA needs of Slack (bot/slack.Client).
 type SLASlack interface {
 	Post(ctx context.Context, channel string, msg slack.Message) (ts string, err error)
-	PostThread(ctx context.Context, channel, threadTS string, msg slack.Message) (ts string, err error)
 	PostOnce(ctx context.Context, channel string, msg slack.Message, since time.Time, recheck bool) (string, error)
+	PostThreadOnce(ctx context.Context, channel, threadTS string, msg slack.Message, recheck bool) (string, error)
 }
 
 // SLAConfig wires SLA.
@@ -167,9 +167,10 @@ func (s *SLA) Handlers() map[string]followup.Handler {
 // remind posts a reminder in the alert's thread if the case is still
 // received (unacknowledged), once: the reminder is recorded in the case's
 // history (received → received, by "system", keyed by the job's base id),
-// so a redelivered job posts nothing. A job that runs early (due time
-// moved) is rescheduled. The case must have its alert: until then the job
-// fails and is retried.
+// so a redelivered job posts nothing, and the post carries the same key, so
+// a redelivery after a crash between posting and recording finds it
+// (PostThreadOnce). A job that runs early (due time moved) is rescheduled.
+// The case must have its alert: until then the job fails and is retried.
 func (s *SLA) remind(ctx context.Context, job koe.Job) error {
 	c, err := s.get(ctx, job.Ref)
 	if err != nil {
@@ -192,7 +193,10 @@ func (s *SLA) remind(ctx context.Context, job koe.Job) error {
 		Body: fmt.Sprintf("⏰ *受付確認のお願い*\n%s はまだ受付確認されていません（受付確認期限 %s）。内容を確認し、アラートの「受付確認」ボタンを押してください。",
 			c.Ref, slaStamp(ack)),
 	}
-	if _, err := s.cfg.Slack.PostThread(ctx, c.Alert.Channel, c.Alert.TS, msg); err != nil {
+	// Keyed like its record (not by the job id, which a reschedule
+	// changes), so a run that posted and died before recording is found
+	// by the job's next delivery.
+	if err := postThread(ctx, s.cfg.Slack, c, key, msg); err != nil {
 		return fmt.Errorf("staff: post reminder of %s: %w", c.Ref, err)
 	}
 	if _, err := s.change(ctx, c.Ref, func(c *koe.Case) bool {
@@ -214,8 +218,9 @@ func (s *SLA) remind(ctx context.Context, job koe.Job) error {
 // case escalated, once, if by its due time it is neither responded to nor
 // closed (nor escalated already). The escalation is recorded as a
 // CaseChange by "system" keyed by the job's base id, so a redelivered job
-// posts nothing; a crash between the post and the record posts again (Slack
-// has no idempotency key). A job that runs early is rescheduled.
+// posts nothing; after a crash between the post and the record, the
+// redelivery finds the post by its key (PostOnce) instead of posting
+// again. A job that runs early is rescheduled.
 func (s *SLA) escalate(ctx context.Context, job koe.Job) error {
 	c, err := s.get(ctx, job.Ref)
 	if err != nil {

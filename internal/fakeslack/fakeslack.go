@@ -1,6 +1,7 @@
 // Package fakeslack is a fake Slack Web API for tests: an httptest server on
 // 127.0.0.1 implementing chat.postMessage, chat.update,
-// conversations.history, files.getUploadURLExternal (with its upload URL),
+// conversations.history, conversations.replies (paged, see RepliesPageSize),
+// files.getUploadURLExternal (with its upload URL),
 // files.completeUploadExternal and views.open, recording every accepted
 // call; plus helpers that build signed inbound requests (interactions,
 // events, slash commands) the way Slack sends them.
@@ -114,6 +115,7 @@ type Server struct {
 	postTimes map[string][]time.Time
 	lastTS    int64 // microseconds
 	fileSeq   int
+	pageSize  int // RepliesPageSize; 0: as many as asked for
 }
 
 // New starts a fake on 127.0.0.1 and stops it when the test ends.
@@ -133,6 +135,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /api/files.completeUploadExternal", s.handle("files.completeUploadExternal", s.completeUpload))
 	mux.HandleFunc("POST /api/views.open", s.handle("views.open", s.viewsOpen))
 	mux.HandleFunc("POST /api/conversations.history", s.handle("conversations.history", s.history))
+	mux.HandleFunc("POST /api/conversations.replies", s.handle("conversations.replies", s.replies))
 	mux.HandleFunc("POST /upload/{id}", s.handle("upload", s.upload))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
@@ -471,6 +474,79 @@ func (s *Server) history(w http.ResponseWriter, q *request) {
 	}
 	s.mu.Unlock()
 	ok(w, map[string]any{"messages": out, "has_more": false})
+}
+
+// RepliesPageSize makes conversations.replies answer at most n messages a
+// page, whatever limit asks for (Slack may return fewer than limit), so
+// tests can make a client page through a short thread. n <= 0 restores
+// the default.
+func (s *Server) RepliesPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = max(n, 0)
+}
+
+// replies answers conversations.replies like Slack: the thread of ts in
+// channel, its parent first, then the replies oldest first, with metadata
+// when include_all_metadata is set, paged by limit (default 1000) and an
+// opaque cursor. A thread with neither parent nor replies is
+// thread_not_found; oldest, latest and inclusive are not supported.
+func (s *Server) replies(w http.ResponseWriter, q *request) {
+	channel, thread := q.get("channel"), q.get("ts")
+	withMeta := q.get("include_all_metadata") == "1" || q.get("include_all_metadata") == "true"
+	limit, err := strconv.Atoi(q.get("limit"))
+	if err != nil || limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	start := 0
+	if c := q.get("cursor"); c != "" {
+		n, ok := strings.CutPrefix(c, "fake:")
+		start, err = strconv.Atoi(n)
+		if !ok || err != nil || start < 0 {
+			apiError(w, "invalid_cursor")
+			return
+		}
+	}
+	s.mu.Lock()
+	if s.pageSize > 0 {
+		limit = min(limit, s.pageSize)
+	}
+	var parent map[string]any
+	var out []map[string]any
+	for _, p := range s.posts {
+		m := s.current[p.Channel+"/"+p.TS]
+		if m.Channel != channel || (m.TS != thread && m.ThreadTS != thread) {
+			continue
+		}
+		msg := map[string]any{"type": "message", "ts": m.TS, "thread_ts": thread, "text": m.Text, "bot_id": BotID}
+		if withMeta && m.Metadata != nil {
+			msg["metadata"] = m.Metadata
+		}
+		if m.TS == thread {
+			parent = msg
+			continue
+		}
+		out = append(out, msg)
+	}
+	s.mu.Unlock()
+	if parent == nil && len(out) == 0 {
+		apiError(w, "thread_not_found")
+		return
+	}
+	if parent != nil {
+		parent["reply_count"] = len(out)
+		out = append([]map[string]any{parent}, out...)
+	}
+	if start > len(out) {
+		apiError(w, "invalid_cursor")
+		return
+	}
+	end := min(start+limit, len(out))
+	resp := map[string]any{"messages": out[start:end], "has_more": end < len(out)}
+	if end < len(out) {
+		resp["response_metadata"] = map[string]any{"next_cursor": "fake:" + strconv.Itoa(end)}
+	}
+	ok(w, resp)
 }
 
 func (s *Server) update(w http.ResponseWriter, q *request) {
