@@ -47,11 +47,14 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(480, 900),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	// The browser lives as long as this context: the whole test is bounded.
+	bound, cancelBound := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancelBound()
+	actx, cancelAlloc := chromedp.NewExecAllocator(bound, opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	// The first run starts the browser and must not carry a timeout.
+	// The first run starts the browser (steps below get their own deadline).
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatalf("open the console: %v", err)
 	}
