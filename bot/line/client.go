@@ -35,8 +35,8 @@ const (
 )
 
 // ErrContentTooLarge is returned by GetContent when the content exceeds
-// the size cap.
-var ErrContentTooLarge = errors.New("line: content exceeds size limit")
+// the size cap. It wraps koe.ErrInvalid: fetching again cannot succeed.
+var ErrContentTooLarge = fmt.Errorf("line: content exceeds size limit: %w", koe.ErrInvalid)
 
 // ClientConfig configures NewClient.
 type ClientConfig struct {

@@ -2,6 +2,8 @@ package staff
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +31,10 @@ const (
 	// JobCaseUpdate redraws the alert with the case's current state.
 	JobCaseUpdate = "case.update"
 	// JobCaseRelay posts a customer's message during a handoff in the
-	// alert's thread; Attrs["voice"] is the voice id of the message.
+	// alert's thread. Attrs["voice"] is the voice id of a text or location;
+	// Attrs["content"] the content id of a picture (a LINE message id, or
+	// koe.LocalContentPrefix and a path for the console); Attrs "package",
+	// "sticker" and "keywords" (comma-separated) describe a sticker.
 	JobCaseRelay = "case.relay"
 	// JobCaseHandoffEnd notes the end of a handoff in the alert's thread;
 	// Attrs["by"] is "customer" or "staff".
@@ -88,6 +93,21 @@ type CasesSlack interface {
 	// PostThreadOnce posts msg in the thread of threadTS unless a reply
 	// with its Key is there (see bot/slack.Client.PostThreadOnce).
 	PostThreadOnce(ctx context.Context, channel, threadTS string, msg slack.Message, recheck bool) (string, error)
+	// FindReplyByKey looks for a reply with key in the thread of threadTS
+	// (see bot/slack.Client.FindReplyByKey).
+	FindReplyByKey(ctx context.Context, channel, threadTS, key string) (ts string, found bool, err error)
+	// UploadToThread shares a file in the thread of threadTS (see
+	// bot/slack.Client.UploadToThread).
+	UploadToThread(ctx context.Context, channel, threadTS, filename string, data []byte, title string) error
+}
+
+// PhotoFetcher fetches a picture a customer sent and keeps it under the
+// data dir (bot.PhotoFetcher). It is idempotent by (user, content id). An
+// error wrapping koe.ErrInvalid or koe.ErrNotFound means the picture can
+// never be fetched (LINE keeps content only for a while; no source for
+// the channel); any other error is worth a retry.
+type PhotoFetcher interface {
+	FetchPhoto(ctx context.Context, user koe.UserID, contentID string) (koe.Photo, error)
 }
 
 // Appender is the part of koe.Inbox that delivers staff messages to a
@@ -108,6 +128,12 @@ type CasesConfig struct {
 	Channels map[koe.CaseType]string
 	// Inbox receives staff replies and notes for the customer.
 	Inbox Appender
+	// Photos fetches the pictures customers send during a handoff, to
+	// upload them to the alert's thread; DataDir is where the paths of
+	// its photos are relative to. Without Photos staff are told that a
+	// picture was sent but could not be retrieved.
+	Photos  PhotoFetcher
+	DataDir string
 	// Corrections receives one TSV line per reclassification, in the
 	// classifier's training format (see classifier.ReadExamples); nil
 	// drops them. OpenCorrections opens the usual file. Writes are
@@ -238,14 +264,35 @@ func (cs *Cases) update(ctx context.Context, job koe.Job) error {
 	return nil
 }
 
-// relay posts the customer's message (a voice) in the alert's thread, as
-// written (escaped, never interpreted as mrkdwn), once per job.
+// relay posts the customer's message in the alert's thread, once per job
+// (keyed by threadKey):
+//
+//   - a text or location (Attrs["voice"]): the words as written (escaped,
+//     never interpreted as mrkdwn);
+//   - a picture (Attrs["content"]): the picture, uploaded to the thread,
+//     then a note 「（写真）」 (see relayPhoto);
+//   - a sticker (Attrs "package", "sticker", "keywords"): a note with its
+//     keywords, or its package and sticker ids.
+//
+// A job with none of these, or whose voice is unknown, is an error
+// wrapping koe.ErrInvalid.
 func (cs *Cases) relay(ctx context.Context, job koe.Job) error {
 	c, err := cs.alerted(ctx, job.Ref)
 	if err != nil {
 		return err
 	}
-	v, err := cs.voice(ctx, c, job.Attrs["voice"])
+	a := job.Attrs
+	switch {
+	case a["voice"] == "" && a["content"] != "":
+		return cs.relayPhoto(ctx, c, job)
+	case a["voice"] == "" && (a["package"] != "" || a["sticker"] != "" || a["keywords"] != ""):
+		msg := relayMessage(c, "*お客さま*\n（スタンプ："+stickerLabel(a)+"）", relayTime(job, cs.cfg.Now()))
+		if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), msg); err != nil {
+			return fmt.Errorf("staff: relay sticker to %s: %w", c.Ref, err)
+		}
+		return nil
+	}
+	v, err := cs.voice(ctx, c, a["voice"])
 	if err != nil {
 		return err
 	}
@@ -253,18 +300,139 @@ func (cs *Cases) relay(ctx context.Context, job koe.Job) error {
 	if at.IsZero() {
 		at = cs.cfg.Now()
 	}
-	msg := slack.Message{
-		Text:    "お客さまからのメッセージ（" + c.Ref + "）",
-		Body:    "*お客さま*\n" + v.Text,
-		Context: []string{"LINE ・ " + at.In(tokyo).Format("01-02 15:04") + " ・ このスレッドへの返信はお客さまに送られます（「//」で始めるとメモ、「/終了」で会話を終了）"},
-	}
+	body := "*お客さま*\n" + v.Text
 	if strings.TrimSpace(v.Text) == "" {
-		msg.Body = "*お客さま*\n（テキスト以外のメッセージ）"
+		body = "*お客さま*\n（テキスト以外のメッセージ）"
 	}
-	if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), msg); err != nil {
+	if err := postThread(ctx, cs.cfg.Slack, c, threadKey(c.Ref, job), relayMessage(c, body, at)); err != nil {
 		return fmt.Errorf("staff: relay to %s: %w", c.Ref, err)
 	}
 	return nil
+}
+
+// relayPhoto uploads the picture of a relay job to the alert's thread and
+// then posts the job's keyed note 「*お客さま*\n（写真）」 there. A file
+// upload carries no message metadata, so the note stands for both: a
+// repeated delivery looks for the note first and, when it is there, uploads
+// nothing. The remaining window is an upload whose note was not posted (the
+// process died, or Slack failed, between the two): the next delivery
+// uploads the picture again, so staff may see it twice, but never miss it.
+//
+// A picture that can never be fetched (see PhotoFetcher: content expired,
+// no source; or no Photos at all) is replaced by a keyed note saying so,
+// so that staff can ask the customer to send it again, and the job
+// succeeds. Any other failure to fetch, read or upload fails the job, to
+// be retried. Filenames and titles carry the case reference and a digest
+// of the job id, never personal data.
+func (cs *Cases) relayPhoto(ctx context.Context, c koe.Case, job koe.Job) error {
+	key := threadKey(c.Ref, job)
+	if followup.Attempt(ctx) > 1 {
+		_, found, err := cs.cfg.Slack.FindReplyByKey(ctx, c.Alert.Channel, c.Alert.TS, key)
+		if err != nil {
+			return fmt.Errorf("staff: relay picture to %s: look for an earlier relay: %w", c.Ref, err)
+		}
+		if found {
+			return nil
+		}
+	}
+	at := relayTime(job, cs.cfg.Now())
+	note := relayMessage(c, "*お客さま*\n（写真）", at)
+	data, ext, err := cs.photo(ctx, c, job.Attrs["content"])
+	switch {
+	case errors.Is(err, errUnretrievable):
+		cs.log.WarnContext(ctx, "picture relayed during a handoff could not be retrieved", "case", c, "err", err)
+		note = relayMessage(c, "*お客さま*\n（写真が送られましたが、取得できませんでした。必要であれば、お客さまにもう一度送っていただくようお願いしてください）", at)
+		note.Text = "お客さまからの写真を取得できませんでした（" + c.Ref + "）"
+	case err != nil:
+		return fmt.Errorf("staff: relay picture to %s: %w", c.Ref, err)
+	default:
+		name := c.Ref + "-photo-" + digest(job.ID) + ext
+		if err := cs.cfg.Slack.UploadToThread(ctx, c.Alert.Channel, c.Alert.TS, name, data, "お客さまからの写真（"+c.Ref+"）"); err != nil {
+			return fmt.Errorf("staff: relay picture to %s: upload: %w", c.Ref, err)
+		}
+		note.Text = "お客さまからの写真（" + c.Ref + "）"
+	}
+	// This delivery looked for the note (or is the first): no need to look
+	// again before posting; PostThreadOnce still looks after a post whose
+	// answer was lost.
+	note.Key = key
+	if _, err := cs.cfg.Slack.PostThreadOnce(ctx, c.Alert.Channel, c.Alert.TS, note, false); err != nil {
+		return fmt.Errorf("staff: relay picture to %s: note: %w", c.Ref, err)
+	}
+	return nil
+}
+
+// errUnretrievable marks a picture that can never be fetched.
+var errUnretrievable = errors.New("picture cannot be retrieved")
+
+// photo fetches the picture contentID of c's customer and reads it from the
+// data dir, returning its bytes and file extension. An error wrapping
+// errUnretrievable means it never will be.
+func (cs *Cases) photo(ctx context.Context, c koe.Case, contentID string) ([]byte, string, error) {
+	if cs.cfg.Photos == nil {
+		return nil, "", fmt.Errorf("no photo fetcher: %w", errUnretrievable)
+	}
+	p, err := cs.cfg.Photos.FetchPhoto(ctx, c.User, contentID)
+	if errors.Is(err, koe.ErrInvalid) || errors.Is(err, koe.ErrNotFound) {
+		return nil, "", fmt.Errorf("%w: %w", errUnretrievable, err)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch: %w", err)
+	}
+	if p.Path == "" {
+		return nil, "", fmt.Errorf("fetched without a path: %w", errUnretrievable)
+	}
+	data, err := os.ReadFile(filepath.Join(cs.cfg.DataDir, filepath.FromSlash(p.Path)))
+	if err != nil {
+		return nil, "", fmt.Errorf("read the kept picture: %w", err) // retried: the fetcher keeps it again
+	}
+	if len(data) == 0 {
+		return nil, "", fmt.Errorf("empty picture: %w", errUnretrievable)
+	}
+	ext := strings.ToLower(filepath.Ext(p.Path))
+	if ext == "" {
+		ext = ".bin"
+	}
+	return data, ext, nil
+}
+
+// relayMessage is a customer's message relayed to the thread of c's alert.
+func relayMessage(c koe.Case, body string, at time.Time) slack.Message {
+	return slack.Message{
+		Text:    "お客さまからのメッセージ（" + c.Ref + "）",
+		Body:    body,
+		Context: []string{"LINE ・ " + at.In(tokyo).Format("01-02 15:04") + " ・ このスレッドへの返信はお客さまに送られます（「//」で始めるとメモ、「/終了」で会話を終了）"},
+	}
+}
+
+// relayTime is when the customer's message of a relay job without a voice
+// was received: when the job was queued, or now.
+func relayTime(job koe.Job, now time.Time) time.Time {
+	if job.Created.IsZero() {
+		return now
+	}
+	return job.Created
+}
+
+// stickerLabel names a relayed sticker for staff: its keywords (LINE's
+// description of it), or else its package and sticker ids.
+func stickerLabel(a map[string]string) string {
+	var words []string
+	for w := range strings.SplitSeq(a["keywords"], ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) > 0 {
+		return strings.Join(words, "・")
+	}
+	return firstNonEmpty(a["package"], "?") + "/" + firstNonEmpty(a["sticker"], "?")
+}
+
+// digest is a short, stable name for s (a job id) that shows nothing of it.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
 }
 
 // handoffEnd notes the end of a handoff in the thread, once per job, and

@@ -94,6 +94,12 @@ const (
 
 func newCaseRig(t *testing.T) *caseRig {
 	t.Helper()
+	return newCaseRigWith(t, nil)
+}
+
+// newCaseRigWith is newCaseRig with edit applied to the configuration.
+func newCaseRigWith(t *testing.T, edit func(*staff.CasesConfig)) *caseRig {
+	t.Helper()
 	r := &caseRig{
 		cases:       fakes.NewCaseStore(),
 		voices:      fakes.NewVoiceStore(),
@@ -107,13 +113,17 @@ func newCaseRig(t *testing.T) *caseRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cs, err = staff.NewCases(staff.CasesConfig{
+	cfg := staff.CasesConfig{
 		Cases: r.cases, Voices: r.voices, Queue: r.queue, Slack: sc,
 		Channels:    map[koe.CaseType]string{koe.CaseComplaint: chComplaints, koe.CaseInquiry: chInquiries},
 		Inbox:       r.inbox,
 		Corrections: r.corrections,
 		Now:         func() time.Time { return t0.Add(5 * time.Minute) },
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r.cs, err = staff.NewCases(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

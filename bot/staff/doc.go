@@ -9,7 +9,9 @@
 // follow-up queue (bot/followup), keyed so that redelivery and restarts
 // repeat nothing: an alert is posted with PostOnce keyed by its record's
 // reference, a post in its thread with PostThreadOnce keyed by the case and
-// the job (the SLA reminder by the case alone), a transition is recorded
+// the job (the SLA reminder by the case alone; a customer's picture is
+// uploaded before its keyed note, which a repeated delivery looks for
+// first), a transition is recorded
 // once per Slack action id, and a message to the customer travels through
 // the customer's inbox or with a retry key derived from its job id.
 package staff

@@ -176,7 +176,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	handlers[bot.SurveyJobKind] = surveys
 	maps.Copy(routes, bot.NewSurveyAPI(bot.SurveyAPIConfig{Token: cfg.AdminToken, Sender: surveys, Surveys: a.store, Logger: log}))
 	if cfg.SlackBotToken != "" {
-		if err := a.wireSlack(cfg, reg, routes, handlers, queue, senders, cat); err != nil {
+		if err := a.wireSlack(cfg, reg, routes, handlers, queue, senders, content, cat); err != nil {
 			return err
 		}
 	} else {
@@ -273,7 +273,8 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 // wireSlack sets up the Slack client, the staff side of accident reports
 // and cases (their job handlers), and the Slack webhooks.
 func (a *app) wireSlack(cfg Config, reg prometheus.Registerer, routes map[string]http.Handler,
-	handlers map[string]followup.Handler, queue koe.Queue, senders map[koe.Channel]koe.Sender, cat *catalog.Catalog) error {
+	handlers map[string]followup.Handler, queue koe.Queue, senders map[koe.Channel]koe.Sender,
+	content map[koe.Channel]bot.ContentGetter, cat *catalog.Catalog) error {
 	log := a.log
 	sc, err := slack.NewClient(slack.ClientConfig{
 		BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, Registerer: reg,
@@ -338,6 +339,8 @@ func (a *app) wireSlack(cfg Config, reg prometheus.Registerer, routes map[string
 		cases, err = staff.NewCases(staff.CasesConfig{
 			Cases: a.store, Voices: a.store, Queue: queue, Slack: sc, Channels: channels,
 			Inbox:       &wakingInbox{Inbox: a.store, wake: func() { a.dispatcher.Notify() }},
+			Photos:      &bot.PhotoFetcher{DataDir: cfg.DataDir, Channels: content}, // pictures sent during a handoff
+			DataDir:     cfg.DataDir,
 			Corrections: corrections, Logger: log,
 		})
 		if err != nil {
