@@ -443,3 +443,21 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestBinaryLinksNoAnalyser: kagome (the morphological analyser that
+// generates the FAQ's kana readings) and the test-only browser driver must
+// stay out of the koe binary.
+func TestBinaryLinksNoAnalyser(t *testing.T) {
+	out, err := exec.Command("go", "version", "-m", buildKoe(t)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, out)
+	}
+	for _, mod := range []string{"github.com/ikawaha/kagome", "github.com/chromedp/"} {
+		if strings.Contains(string(out), mod) {
+			t.Errorf("the koe binary links %s", mod)
+		}
+	}
+	if !strings.Contains(string(out), "modernc.org/sqlite") {
+		t.Errorf("go version -m lists no modernc.org/sqlite; is it reading the binary?\n%s", out)
+	}
+}

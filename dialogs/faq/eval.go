@@ -11,7 +11,7 @@ import (
 	"github.com/koehq/koe"
 )
 
-//go:embed testdata/eval.tsv testdata/eval2.tsv
+//go:embed testdata/eval.tsv testdata/eval2.tsv testdata/eval-kana.tsv
 var evalFS embed.FS
 
 // EvalSet is one embedded held-out evaluation set: questions written apart
@@ -22,11 +22,12 @@ type EvalSet struct {
 	Cases []Case
 }
 
-// EvalSets returns the embedded evaluation sets: eval.tsv (set 1) and
-// eval2.tsv (set 2, written by someone who saw only the entries' answers).
+// EvalSets returns the embedded evaluation sets: eval.tsv (set 1),
+// eval2.tsv (set 2, written by someone who saw only the entries' answers)
+// and eval-kana.tsv (questions typed in kana, written the same way).
 func EvalSets() ([]EvalSet, error) {
 	var out []EvalSet
-	for _, file := range []string{"testdata/eval.tsv", "testdata/eval2.tsv"} {
+	for _, file := range []string{"testdata/eval.tsv", "testdata/eval2.tsv", "testdata/eval-kana.tsv"} {
 		name := path.Base(file)
 		f, err := evalFS.Open(file)
 		if err != nil {

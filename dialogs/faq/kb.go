@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -16,7 +17,12 @@ import (
 	"github.com/koehq/koe"
 )
 
-//go:embed kb/*.faq kb/synonyms.txt kb/vars.txt
+// kb/ja.readings (and testdata/dev-kana.tsv) are generated from kb/ja*.faq
+// (and testdata/dev.tsv) by kagome, which the binary does not link (see
+// internal/readings); TestReadingsCurrent fails when they are stale.
+//
+//go:generate go run ./internal/readings -kb kb -o kb/ja.readings -dev testdata/dev.tsv -devout testdata/dev-kana.tsv
+//go:embed kb/*.faq kb/synonyms.txt kb/vars.txt kb/ja.readings
 var embedded embed.FS
 
 // MaxAnswerRunes bounds an answer (after its placeholders are filled with
@@ -47,12 +53,17 @@ type Match struct {
 type entry struct {
 	id       string
 	variants []string
+	readings []reading // Japanese only, from kb/ja.readings
 	answer   string
 	link     string
 	follow   []string // entry ids
 	file     string
 	line     int
 }
+
+// reading is the kana reading of one question variant (the variant as it
+// was when the reading was generated).
+type reading struct{ variant, kana string }
 
 // KB is a knowledge base: entries per language with their search index. It
 // is immutable after Load and safe for concurrent use.
@@ -83,6 +94,8 @@ func Default() (*KB, error) {
 //	kb/synonyms.txt           synonym groups, one per line, "a = b = c"
 //	                          (Latin phrases match whole words; "burgl*" a prefix)
 //	kb/vars.txt               placeholder defaults, "name: value"
+//	kb/ja.readings            optional, generated: the kana reading of each
+//	                          Japanese variant, "id<TAB>variant<TAB>reading"
 //
 // An entry file is line oriented; an entry starts at "id:" and ends at the
 // next "id:" or the end of the file; "#" starts a comment line:
@@ -96,7 +109,10 @@ func Default() (*KB, error) {
 // Load returns an error wrapping koe.ErrInvalid, naming the file and line,
 // for a duplicate id, an entry without variants or answer, an answer longer
 // than MaxAnswerRunes, an unknown key, a follow-up to an unknown id, an
-// unknown placeholder or language; and when there are no Japanese entries.
+// unknown placeholder or language; when there are no Japanese entries; and
+// for a malformed line of kb/ja.readings or one whose id is not a Japanese
+// entry (a reading whose variant has since changed is still used: the
+// tests catch a stale file).
 func Load(fsys fs.FS) (*KB, error) { return load(fsys, defaultParams) }
 
 // load is Load with the ranker's parameters (the tests tune them).
@@ -141,6 +157,9 @@ func load(fsys fs.FS, p params) (*KB, error) {
 	}
 	if len(byLang[koe.Japanese]) == 0 {
 		return nil, fmt.Errorf("faq: no Japanese entries: %w", koe.ErrInvalid)
+	}
+	if err := loadReadings(fsys, readingsFile, seen[koe.Japanese]); err != nil {
+		return nil, err
 	}
 	kb.fill = kb.replacer(kb.vars)
 	for lang, entries := range byLang {
@@ -242,6 +261,37 @@ func parseEntries(name string, data []byte) ([]*entry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readingsFile holds the kana readings of the Japanese question variants.
+const readingsFile = "kb/ja.readings"
+
+// loadReadings attaches the readings of name to the Japanese entries byID;
+// a missing file is no error.
+func loadReadings(fsys fs.FS, name string, byID map[string]*entry) error {
+	data, err := fs.ReadFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("faq: %w", err)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || !idPattern.MatchString(f[0]) || strings.TrimSpace(f[1]) == "" || strings.TrimSpace(f[2]) == "" {
+			return fmt.Errorf("faq: %s:%d: want id<TAB>variant<TAB>reading: %w", name, n+1, koe.ErrInvalid)
+		}
+		e := byID[f[0]]
+		if e == nil {
+			return fmt.Errorf("faq: %s:%d: %q is not a Japanese entry (run go generate ./dialogs/faq): %w", name, n+1, f[0], koe.ErrInvalid)
+		}
+		e.readings = append(e.readings, reading{variant: f[1], kana: f[2]})
+	}
+	return nil
 }
 
 func (kb *KB) loadVars(fsys fs.FS, name string) error {

@@ -26,6 +26,11 @@ type params struct {
 	hiragana float64 // weight of n-grams made only of hiragana
 	trigram  float64 // weight of a character trigram relative to a bigram
 	kanji    float64 // weight of a single kanji
+	// reading is the weight, relative to a question variant, of the
+	// n-grams of a variant's kana reading (kb/ja.readings) that the
+	// variant's own text lacks, so that a question typed in kana
+	// ("じこのれんらく") meets the entry written in kanji.
+	reading float64
 	// conf are the logistic confidence model's weights: bias, coverage
 	// (share of the question's weighted IDF the entry matches), margin
 	// over the runner-up, log(1+score). Fitted on dev.tsv by
@@ -34,7 +39,7 @@ type params struct {
 }
 
 var defaultParams = params{
-	k1: 1.2, b: 0.5, answer: 0.1, hiragana: 0.5, trigram: 0.5, kanji: 1.0,
+	k1: 1.2, b: 0.5, answer: 0.1, hiragana: 0.5, trigram: 0.5, kanji: 1.0, reading: 0.5,
 	conf: [4]float64{-6.19, 2.91, 0.83, 1.32},
 }
 
@@ -74,6 +79,19 @@ func (kb *KB) build(entries []*entry) *index {
 		}
 		for t := range kb.terms(e.answer) {
 			tf[t] += kb.p.answer
+		}
+		for _, r := range e.readings {
+			if kb.p.reading == 0 {
+				break
+			}
+			// Only what the reading adds: the kana of the kanji, not the
+			// particles and endings the variant already has.
+			own := kb.terms(r.variant)
+			for t := range kb.terms(r.kana) {
+				if _, ok := own[t]; !ok {
+					tf[t] += kb.p.reading
+				}
+			}
 		}
 		var dl float64
 		for t, f := range tf {

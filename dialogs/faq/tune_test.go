@@ -11,20 +11,24 @@ var grid = flag.Bool("faq.grid", false, "print the dev-set figures over a grid o
 
 // TestDevGrid prints top-1, top-3 and the out-of-FAQ rejection on
 // testdata/dev.tsv around defaultParams, one parameter at a time
-// (go test ./dialogs/faq -run DevGrid -faq.grid -v). Parameters are chosen
-// here, on dev.tsv only.
+// (go test ./dialogs/faq -run DevGrid -faq.grid -v), and after "|" the same
+// for its Japanese questions typed in kana (testdata/dev-kana.tsv) with the
+// in-FAQ ones below Threshold. Parameters are chosen here, on dev.tsv only.
 func TestDevGrid(t *testing.T) {
 	if !*grid {
 		t.Skip("run with -faq.grid")
 	}
 	cases := readDev(t)
+	kana := readCases(t, "testdata/dev-kana.tsv")
 	try := func(name string, p params) {
 		kb, err := load(embedded, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := Evaluate(kb, cases)
-		fmt.Printf("%-16s top-1 %d top-3 %d /%d  out below %d/%d\n", name, r.Top1, r.Top3, r.InFAQ, r.OutBelow, r.OutFAQ)
+		fmt.Printf("%-16s top-1 %d top-3 %d /%d  out below %d/%d", name, r.Top1, r.Top3, r.InFAQ, r.OutBelow, r.OutFAQ)
+		rk := Evaluate(kb, kana)
+		fmt.Printf("  | kana top-1 %d top-3 %d /%d  in below %d  out below %d/%d\n", rk.Top1, rk.Top3, rk.InFAQ, rk.InBelow, rk.OutBelow, rk.OutFAQ)
 	}
 	try("default", defaultParams)
 	for _, v := range []float64{0.8, 1.6} {
@@ -56,6 +60,11 @@ func TestDevGrid(t *testing.T) {
 		p := defaultParams
 		p.kanji = v
 		try(fmt.Sprintf("kanji %.2f", v), p)
+	}
+	for _, v := range []float64{0, 0.25, 1} {
+		p := defaultParams
+		p.reading = v
+		try(fmt.Sprintf("reading %.2f", v), p)
 	}
 }
 
