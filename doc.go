@@ -70,7 +70,8 @@
 // If the message was a complaint, step 3's effect classified it, stored the
 // Voice, the Case and a "case.alert" Job on the durable queue, and only then
 // produced the reply with the case reference. bot/followup's worker claims
-// the job; bot/staff posts the alert once (PostOnce keyed by the reference),
+// the job; bot/staff posts the alert once (PostOnce keyed by the reference;
+// posts in its thread use PostThreadOnce keyed by case and job),
 // records where it is, and schedules the SLA reminder and escalation. A
 // staff button press arrives on /webhooks/slack/interactions, is verified,
 // recorded once per Slack action id, and queues a redraw of the alert; a
