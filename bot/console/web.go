@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,6 +61,8 @@ const (
 	// PollWait is how long GET /console/api/replies waits for a reply
 	// before answering with none (under the server's write timeout).
 	PollWait = 10 * time.Second
+	// MaxImageBytes bounds an uploaded picture (LINE's own limit is 10 MB).
+	MaxImageBytes = 10 << 20
 
 	maxBodyBytes = 16 << 10
 )
@@ -75,6 +80,9 @@ type WebConfig struct {
 	Now func() time.Time
 	// PollWait overrides PollWait (tests).
 	PollWait time.Duration
+	// DataDir is where uploaded pictures are kept (under console/); without
+	// it the page cannot send pictures (POST /console/api/images is 404).
+	DataDir string
 }
 
 // Web is the console channel in a browser: a chat page at /console that
@@ -136,18 +144,22 @@ var page []byte
 
 // Routes returns the console's routes as http.ServeMux patterns: the page
 // at GET /console (and a redirect to it from GET /), POST
-// /console/api/messages and GET /console/api/replies. With AccessOff there
-// are none.
+// /console/api/messages, POST /console/api/images (with a DataDir) and GET
+// /console/api/replies. With AccessOff there are none.
 func (w *Web) Routes() map[string]http.Handler {
 	if w.cfg.Access == AccessOff {
 		return nil
 	}
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"GET /{$}":                   http.RedirectHandler("/console", http.StatusFound),
 		"GET /console":               w.guard(http.HandlerFunc(w.servePage)),
 		"POST /console/api/messages": w.guard(http.HandlerFunc(w.postMessage)),
 		"GET /console/api/replies":   w.guard(http.HandlerFunc(w.getReplies)),
 	}
+	if w.cfg.DataDir != "" {
+		routes["POST /console/api/images"] = w.guard(http.HandlerFunc(w.postImage))
+	}
+	return routes
 }
 
 // guard enforces Access and refuses cross-site requests (a page elsewhere
@@ -234,6 +246,12 @@ func (w *Web) postMessage(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
+	w.append(rw, r, msg, in.ID)
+}
+
+// append stores msg in the inbox and answers 202, or 503 when the store
+// failed.
+func (w *Web) append(rw http.ResponseWriter, r *http.Request, msg koe.Message, id string) {
 	w.touch(msg.User)
 	added, err := w.cfg.Inbox.Append(r.Context(), msg)
 	if err != nil {
@@ -244,7 +262,85 @@ func (w *Web) postMessage(rw http.ResponseWriter, r *http.Request) {
 	if added > 0 && w.cfg.Notify != nil {
 		w.cfg.Notify()
 	}
-	writeJSON(rw, http.StatusAccepted, map[string]any{"id": in.ID, "duplicate": added == 0})
+	writeJSON(rw, http.StatusAccepted, map[string]any{"id": id, "duplicate": added == 0})
+}
+
+// imageTypes are the pictures the console accepts, by sniffed type.
+var imageTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+
+// postImage answers POST /console/api/images?session=S&id=I whose body is
+// one picture (JPEG, PNG, GIF or WebP by its bytes, at most MaxImageBytes).
+// The picture is kept under DataDir/console/ and sent as a KindImage
+// message whose Image.Path names the file, as `koe chat`'s /image does.
+// A retried upload with the same id overwrites the same file and is
+// deduplicated by the inbox.
+func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	session, id := q.Get("session"), q.Get("id")
+	if !sessionRE.MatchString(session) {
+		writeError(rw, http.StatusBadRequest, "session: want 8-64 letters, digits, - or _")
+		return
+	}
+	if !idRE.MatchString(id) {
+		writeError(rw, http.StatusBadRequest, "id: want 8-64 letters, digits, - or _")
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, MaxImageBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			writeError(rw, http.StatusRequestEntityTooLarge, fmt.Sprintf("picture larger than %d bytes", MaxImageBytes))
+			return
+		}
+		writeError(rw, http.StatusBadRequest, "could not read the picture")
+		return
+	}
+	ext, ok := imageTypes[http.DetectContentType(data)]
+	if !ok || len(data) == 0 {
+		writeError(rw, http.StatusUnsupportedMediaType, "send a JPEG, PNG, GIF or WebP picture")
+		return
+	}
+	dir, err := filepath.Abs(filepath.Join(w.cfg.DataDir, "console", session))
+	if err != nil {
+		writeError(rw, http.StatusServiceUnavailable, "the picture was not stored; send it again")
+		return
+	}
+	file := filepath.Join(dir, id+ext)
+	if err := writeFileAtomic(dir, file, data); err != nil {
+		w.cfg.Logger.ErrorContext(r.Context(), "console picture not kept", "err", err)
+		writeError(rw, http.StatusServiceUnavailable, "the picture was not stored; send it again")
+		return
+	}
+	msg := koe.Message{
+		ID:     "console-web:" + session + ":" + id,
+		User:   sessionUser(session),
+		Kind:   koe.KindImage,
+		Image:  &koe.Image{Path: file},
+		SentAt: w.cfg.Now(),
+	}
+	w.append(rw, r, msg, id)
+}
+
+// writeFileAtomic writes data to file (in dir, created if needed) through
+// a temporary file and a rename, so a reader never sees half a picture.
+func writeFileAtomic(dir, file string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }
 
 // toMessage validates a posted message and turns it into a koe.Message.

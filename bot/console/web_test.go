@@ -1,12 +1,15 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -313,5 +316,86 @@ func TestWebKeepsTheLastBatches(t *testing.T) {
 	b := f.replies(t, "0")
 	if len(b.Batches) != MaxBatches || b.Batches[0].Seq != 6 {
 		t.Errorf("%d batches from seq %d, want %d from 6", len(b.Batches), b.Batches[0].Seq, MaxBatches)
+	}
+}
+
+// png is a 1×1 PNG.
+var png = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+func TestWebImages(t *testing.T) {
+	dir := t.TempDir()
+	f := &webFixture{inbox: &fakeInbox{}}
+	web, err := NewWeb(WebConfig{Inbox: f.inbox, DataDir: dir, Notify: func() { f.mu.Lock(); f.notices++; f.mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.web, f.mux = web, http.NewServeMux()
+	for p, h := range web.Routes() {
+		f.mux.Handle(p, h)
+	}
+	upload := func(query string, body []byte, header map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/console/api/images?"+query, bytes.NewReader(body))
+		r.RemoteAddr = "127.0.0.1:50000"
+		r.Header.Set("Content-Type", "image/png")
+		for k, v := range header {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		f.mux.ServeHTTP(w, r)
+		return w
+	}
+	q := "session=" + session + "&id=img-00000001"
+	if w := upload(q, png, nil); w.Code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", w.Code, w.Body)
+	}
+	if w := upload(q, png, nil); w.Code != http.StatusAccepted || !strings.Contains(w.Body.String(), `"duplicate":true`) {
+		t.Fatalf("retried upload: %d %s", w.Code, w.Body)
+	}
+	msgs := f.inbox.messages()
+	if len(msgs) != 1 || msgs[0].Kind != koe.KindImage || msgs[0].Image == nil || msgs[0].User != koe.UserID("console:web-"+session) {
+		t.Fatalf("inbox = %+v, want one image message", msgs)
+	}
+	want := filepath.Join(dir, "console", session, "img-00000001.png")
+	if msgs[0].Image.Path != want {
+		t.Errorf("image path %q, want %q", msgs[0].Image.Path, want)
+	}
+	if got, err := os.ReadFile(want); err != nil || !bytes.Equal(got, png) {
+		t.Errorf("kept picture: %v (%d bytes)", err, len(got))
+	}
+
+	bad := []struct {
+		name, query string
+		body        []byte
+		header      map[string]string
+		status      int
+	}{
+		{"not a picture", "session=" + session + "&id=img-00000002", []byte("%PDF-1.4 not an image"), nil, 415},
+		{"empty", "session=" + session + "&id=img-00000003", nil, nil, 415},
+		{"too large", "session=" + session + "&id=img-00000004", append(append([]byte{}, png...), make([]byte, MaxImageBytes)...), nil, 413},
+		{"bad session", "session=../../etc&id=img-00000005", png, nil, 400},
+		{"bad id", "session=" + session + "&id=../x", png, nil, 400},
+		{"cross origin", "session=" + session + "&id=img-00000006", png, map[string]string{"Origin": "https://evil.example"}, 403},
+	}
+	for _, tt := range bad {
+		if w := upload(tt.query, tt.body, tt.header); w.Code != tt.status {
+			t.Errorf("%s: %d %s, want %d", tt.name, w.Code, w.Body, tt.status)
+		}
+	}
+	if n := len(f.inbox.messages()); n != 1 {
+		t.Errorf("%d messages after refused uploads, want 1", n)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "console", session))
+	if len(entries) != 1 {
+		t.Errorf("files kept: %d, want 1 (refused uploads leave nothing)", len(entries))
+	}
+
+	// Without a data dir there is no upload route.
+	g := newWebFixture(t, AccessLocal)
+	r := httptest.NewRequest("POST", "/console/api/images?"+q, bytes.NewReader(png))
+	r.RemoteAddr = "127.0.0.1:50000"
+	w := httptest.NewRecorder()
+	g.mux.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("upload without DataDir: %d, want 404", w.Code)
 	}
 }

@@ -68,6 +68,10 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	chip := func(label string) chromedp.Search {
 		return chromedp.Search(`//button[contains(@class,"chip")][normalize-space(.)="` + label + `"]`)
 	}
+	pngPath := filepath.Join(t.TempDir(), "photo.png")
+	if err := os.WriteFile(pngPath, onePixelPNG, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	input := chromedp.ID("text")
 	steps := []struct {
 		what string
@@ -85,6 +89,10 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		// The last turn offers the menu: start an accident report.
 		{"tap 事故の連絡", chromedp.Click(chip("事故の連絡"))},
 		{"accident dialog", botSays("事故")},
+		// A picture chosen in the page's file input is uploaded as an image
+		// message (the camera quick replies open the same input).
+		{"choose a picture", chromedp.SetUploadFiles(chromedp.ID("file"), []string{pngPath})},
+		{"picture shown as sent", chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"me")][contains(., "photo.png")]`))},
 	}
 	for _, st := range steps {
 		if err := chromedp.Do(tctx, st.do); err != nil {
@@ -103,8 +111,19 @@ func TestWebConsoleInBrowser(t *testing.T) {
 			t.Errorf("screenshot: %v", err)
 		}
 	}
+	// The upload reached the server: the picture is kept for the dialogs.
+	waitUntil(t, "the uploaded picture is kept", func() bool {
+		m, _ := filepath.Glob(filepath.Join(cfg.DataDir, "console", "*", "*.png"))
+		return len(m) == 1
+	})
+	if errs, _ := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(".note.err").length`)); errs != 0 {
+		t.Errorf("the page shows %d error notes", errs)
+	}
 	who, err := chromedp.Run(tctx, chromedp.Text(chromedp.ID("who")))
 	if err != nil || !strings.HasPrefix(who, "console:web-") {
 		t.Errorf("page shows user %q (%v), want console:web-…", who, err)
 	}
 }
+
+// onePixelPNG is a 1×1 PNG.
+var onePixelPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")

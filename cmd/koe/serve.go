@@ -158,6 +158,7 @@ func (a *app) wire(ctx context.Context, cfg Config) error {
 	if cfg.Console != console.AccessOff {
 		web, err := console.NewWeb(console.WebConfig{
 			Inbox: a.store, Notify: func() { a.dispatcher.Notify() }, Access: cfg.Console, Logger: log,
+			DataDir: cfg.DataDir,
 		})
 		if err != nil {
 			return fmt.Errorf("console: %w", err)
