@@ -2,7 +2,9 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,9 +29,12 @@ import (
 type Access string
 
 // Access levels. AccessLocal (the default) serves only requests that come
-// straight from the loopback interface (no proxy headers), so a console
-// left on in production is not open to the internet; AccessOpen serves
-// everyone (behind an authenticating proxy, say); AccessOff serves no one.
+// straight from the loopback interface (no proxy headers) and name this
+// machine in their Host (localhost or a loopback address, which stops DNS
+// rebinding); AccessOpen serves everyone (behind an authenticating proxy,
+// say); AccessOff serves no one. A proxy on the same machine that sets
+// neither header nor a public Host would pass AccessLocal: production
+// services leave the console off (cmd/koe does when LINE is configured).
 const (
 	AccessLocal Access = "local"
 	AccessOpen  Access = "open"
@@ -101,6 +106,7 @@ type Web struct {
 
 	mu       sync.Mutex
 	sessions map[koe.UserID]*mailbox
+	created  chan struct{} // closed and replaced when a mailbox is created
 }
 
 // mailbox holds one session's reply batches, numbered from 1.
@@ -136,7 +142,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if cfg.PollWait <= 0 {
 		cfg.PollWait = PollWait
 	}
-	return &Web{cfg: cfg, sessions: make(map[koe.UserID]*mailbox)}, nil
+	return &Web{cfg: cfg, sessions: make(map[koe.UserID]*mailbox), created: make(chan struct{})}, nil
 }
 
 //go:embed web.html
@@ -166,8 +172,8 @@ func (w *Web) Routes() map[string]http.Handler {
 // must not drive the console through the operator's browser).
 func (w *Web) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if w.cfg.Access == AccessLocal && !fromLoopback(r) {
-			writeError(rw, http.StatusForbidden, "the console answers only on this machine (KOE_CONSOLE=open serves everyone)")
+		if w.cfg.Access == AccessLocal && (!fromLoopback(r) || !loopbackHost(r.Host)) {
+			writeError(rw, http.StatusForbidden, "the console answers only on this machine, at localhost (KOE_CONSOLE=open serves everyone)")
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" {
@@ -182,6 +188,22 @@ func (w *Web) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// loopbackHost reports whether the Host header names this machine
+// (localhost or a loopback address). A page of another site whose name a
+// DNS rebinding points at 127.0.0.1 still sends its own name, so it is
+// refused.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // fromLoopback reports whether r came straight from a loopback address: a
@@ -311,7 +333,7 @@ func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := koe.Message{
-		ID:     "console-web:" + session + ":" + id,
+		ID:     messageID(session, id),
 		User:   sessionUser(session),
 		Kind:   koe.KindImage,
 		Image:  &koe.Image{Path: file},
@@ -352,7 +374,7 @@ func (w *Web) toMessage(in webMessage) (koe.Message, error) {
 		return koe.Message{}, errors.New("id: want 8-64 letters, digits, - or _")
 	}
 	msg := koe.Message{
-		ID:     "console-web:" + in.Session + ":" + in.ID,
+		ID:     messageID(in.Session, in.ID),
 		User:   sessionUser(in.Session),
 		SentAt: w.cfg.Now(),
 	}
@@ -402,6 +424,15 @@ func (w *Web) toMessage(in webMessage) (koe.Message, error) {
 	return msg, nil
 }
 
+// messageID is the inbox id of the page's message id in a session: a
+// digest, because the session is the user's id (personal data) and message
+// ids appear in logs and job ids; the same pair always gives the same id,
+// so a retried post is deduplicated.
+func messageID(session, id string) string {
+	sum := sha256.Sum256([]byte(session + "\x00" + id))
+	return "console-web:" + hex.EncodeToString(sum[:16])
+}
+
 // sessionUser is the user of a browser session.
 func sessionUser(session string) koe.UserID {
 	return koe.NewUserID(koe.ChannelConsole, "web-"+session)
@@ -418,7 +449,7 @@ func (w *Web) Send(ctx context.Context, out koe.Outbound) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	mb := w.mailboxLocked(out.To)
+	mb := w.mailboxLocked(out.To, true)
 	mb.next++
 	mb.batches = append(mb.batches, Batch{Seq: mb.next, Replies: out.Replies})
 	if over := len(mb.batches) - MaxBatches; over > 0 {
@@ -433,11 +464,18 @@ func (w *Web) Send(ctx context.Context, out koe.Outbound) error {
 func (w *Web) touch(u koe.UserID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.mailboxLocked(u)
+	w.mailboxLocked(u, true)
 }
 
-func (w *Web) mailboxLocked(u koe.UserID) *mailbox {
+// mailboxLocked returns u's mailbox, creating it (and evicting the one
+// idle longest when there are MaxSessions) unless it is missing and create
+// is false. Only messages from a session and replies to it create one: a
+// poll alone does not, so polls cannot push other sessions out.
+func (w *Web) mailboxLocked(u koe.UserID, create bool) *mailbox {
 	mb := w.sessions[u]
+	if mb == nil && !create {
+		return nil
+	}
 	if mb == nil {
 		if len(w.sessions) >= MaxSessions {
 			var oldest koe.UserID
@@ -451,17 +489,23 @@ func (w *Web) mailboxLocked(u koe.UserID) *mailbox {
 		}
 		mb = &mailbox{wake: make(chan struct{})}
 		w.sessions[u] = mb
+		close(w.created)
+		w.created = make(chan struct{})
 	}
 	mb.used = w.cfg.Now()
 	return mb
 }
 
 // after returns the session's batches with Seq > seq and a channel that is
-// closed when another arrives.
+// closed when another arrives (or, for a session without a mailbox yet,
+// when any mailbox is created).
 func (w *Web) after(u koe.UserID, seq int64) ([]Batch, <-chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	mb := w.mailboxLocked(u)
+	mb := w.mailboxLocked(u, false)
+	if mb == nil {
+		return nil, w.created
+	}
 	if seq > mb.next {
 		seq = 0 // the page counted batches of an earlier process
 	}

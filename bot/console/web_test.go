@@ -83,13 +83,17 @@ func newWebFixture(t *testing.T, access Access) *webFixture {
 // do sends a request from the loopback interface unless remote is given.
 func (f *webFixture) do(method, target, body string, header map[string]string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	r.RemoteAddr = "127.0.0.1:50000"
+	r.RemoteAddr, r.Host = "127.0.0.1:50000", "localhost:8080"
 	if method == http.MethodPost {
 		r.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range header {
-		if k == "RemoteAddr" {
+		switch k {
+		case "RemoteAddr":
 			r.RemoteAddr = v
+			continue
+		case "Host":
+			r.Host = v
 			continue
 		}
 		r.Header.Set(k, v)
@@ -128,9 +132,9 @@ func TestWebPostsMessagesToTheInbox(t *testing.T) {
 	}
 	user := koe.UserID("console:web-" + session)
 	want := []koe.Message{
-		{ID: "console-web:" + session + ":msg-00000001", User: user, Kind: koe.KindText, Text: "事故の連絡"},
-		{ID: "console-web:" + session + ":msg-00000002", User: user, Kind: koe.KindPostback, Postback: &koe.Postback{Data: "acc:when", Params: map[string]string{"datetime": "2026-11-22T09:30"}}},
-		{ID: "console-web:" + session + ":msg-00000003", User: user, Kind: koe.KindLocation, Location: &koe.Location{Latitude: 35.6812, Longitude: 139.7671}},
+		{ID: messageID(session, "msg-00000001"), User: user, Kind: koe.KindText, Text: "事故の連絡"},
+		{ID: messageID(session, "msg-00000002"), User: user, Kind: koe.KindPostback, Postback: &koe.Postback{Data: "acc:when", Params: map[string]string{"datetime": "2026-11-22T09:30"}}},
+		{ID: messageID(session, "msg-00000003"), User: user, Kind: koe.KindLocation, Location: &koe.Location{Latitude: 35.6812, Longitude: 139.7671}},
 	}
 	for i, w := range want {
 		w.SentAt = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -206,7 +210,11 @@ func TestWebAccess(t *testing.T) {
 		{"open from elsewhere", AccessOpen, map[string]string{"RemoteAddr": "192.0.2.7:5000"}, 202},
 		{"cross origin", AccessLocal, map[string]string{"Origin": "https://evil.example"}, 403},
 		{"cross site", AccessOpen, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
-		{"same origin", AccessLocal, map[string]string{"Origin": "http://example.com"}, 202}, // httptest's Host
+		{"same origin", AccessLocal, map[string]string{"Origin": "http://localhost:8080"}, 202},
+		{"loopback address as host", AccessLocal, map[string]string{"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8080"}, 202},
+		{"DNS rebinding", AccessLocal, map[string]string{"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}, 403},
+		{"proxy keeping the host", AccessLocal, map[string]string{"Host": "koe.example.com"}, 403},
+		{"open, any host", AccessOpen, map[string]string{"Host": "koe.example.com", "Origin": "https://koe.example.com"}, 202},
 		{"off", AccessOff, nil, 404},
 	}
 	for _, tt := range tests {
@@ -307,6 +315,51 @@ func TestWebDeliversRepliesByLongPoll(t *testing.T) {
 	}
 }
 
+func TestWebMessageIDsHoldNoSession(t *testing.T) {
+	a, b := messageID(session, "msg-00000001"), messageID(session, "msg-00000002")
+	if strings.Contains(a, session) || a == b || a != messageID(session, "msg-00000001") || messageID("other-session", "msg-00000001") == a {
+		t.Errorf("messageID: %q, %q; want stable digests without the session, distinct per session and id", a, b)
+	}
+}
+
+// TestWebPollsCreateNoSessions: only messages and replies make a session's
+// mailbox, so polling with made-up sessions cannot push others' replies
+// out; a poll for a session without a mailbox is answered when its first
+// reply arrives.
+func TestWebPollsCreateNoSessions(t *testing.T) {
+	f := newWebFixture(t, AccessLocal)
+	ctx := context.Background()
+	victim := koe.UserID("console:web-" + session)
+	f.web.Send(ctx, koe.Outbound{To: victim, Replies: []koe.Reply{{Text: "for the victim"}}})
+	f.web.cfg.PollWait = time.Millisecond
+	for i := range MaxSessions + 10 {
+		if w := f.do("GET", fmt.Sprintf("/console/api/replies?session=probe-%08d&after=0", i), "", nil); w.Code != 200 {
+			t.Fatalf("probe: %d", w.Code)
+		}
+	}
+	if b := f.replies(t, "0"); len(b.Batches) != 1 {
+		t.Fatalf("victim's replies after %d probing polls: %+v", MaxSessions+10, b)
+	}
+
+	fresh := "fresh-1234567"
+	f.web.cfg.PollWait = 5 * time.Second
+	done := make(chan int, 1)
+	go func() {
+		w := f.do("GET", "/console/api/replies?session="+fresh+"&after=0", "", nil)
+		done <- strings.Count(w.Body.String(), `"seq"`)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	f.web.Send(ctx, koe.Outbound{To: sessionUser(fresh), Replies: []koe.Reply{{Text: "first"}}})
+	select {
+	case n := <-done:
+		if n != 1 {
+			t.Errorf("first poll of a new session got %d batches, want 1", n)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("a poll waiting before its session existed was not woken by the first reply")
+	}
+}
+
 func TestWebKeepsTheLastBatches(t *testing.T) {
 	f := newWebFixture(t, AccessLocal)
 	user := koe.UserID("console:web-" + session)
@@ -335,7 +388,7 @@ func TestWebImages(t *testing.T) {
 	}
 	upload := func(query string, body []byte, header map[string]string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/console/api/images?"+query, bytes.NewReader(body))
-		r.RemoteAddr = "127.0.0.1:50000"
+		r.RemoteAddr, r.Host = "127.0.0.1:50000", "localhost:8080"
 		r.Header.Set("Content-Type", "image/png")
 		for k, v := range header {
 			r.Header.Set(k, v)
@@ -392,7 +445,7 @@ func TestWebImages(t *testing.T) {
 	// Without a data dir there is no upload route.
 	g := newWebFixture(t, AccessLocal)
 	r := httptest.NewRequest("POST", "/console/api/images?"+q, bytes.NewReader(png))
-	r.RemoteAddr = "127.0.0.1:50000"
+	r.RemoteAddr, r.Host = "127.0.0.1:50000", "localhost:8080"
 	w := httptest.NewRecorder()
 	g.mux.ServeHTTP(w, r)
 	if w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed {

@@ -227,12 +227,15 @@ func (cs *Cases) alert(ctx context.Context, job koe.Job) error {
 }
 
 // threadKey is the Key of a job's post in the thread of case ref's alert:
-// the case and the job's id, which names what the post is about (its kind
-// and the id of the message, Slack event or submission that caused it).
-// Neither holds personal data. The key is the same on every delivery of
-// the job, and a redelivered webhook or message yields the same job id.
+// the case, the job's kind and a digest of its id (which names the message,
+// Slack event or submission that caused it: a console message id, say,
+// derives from the customer's session, so the id itself is not used). The
+// key is the same on every delivery of the job, and a redelivered webhook
+// or message yields the same job id. 128 bits: two posts of one thread
+// never share a key by chance.
 func threadKey(ref string, job koe.Job) string {
-	return ref + ":" + job.ID
+	sum := sha256.Sum256([]byte(job.ID))
+	return ref + ":" + job.Kind + ":" + hex.EncodeToString(sum[:16])
 }
 
 // threadPoster is the part of CasesSlack and SLASlack that posts in a

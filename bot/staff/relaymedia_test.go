@@ -143,7 +143,7 @@ func TestRelayPhoto(t *testing.T) {
 		if body := unJSON(posts[0].Blocks); !strings.Contains(body, "（写真）") {
 			t.Errorf("note lacks （写真）: %s", body)
 		}
-		checkKey(t, posts[0], c.Ref, job.ID)
+		checkKey(t, posts[0], c.Ref, job)
 		checkNoPersonalData(t, "metadata", string(posts[0].Metadata))
 		if len(photos.calls) != 1 || photos.calls[0] != string(c.User)+" "+contentID {
 			t.Errorf("fetches = %q, want one of the case's user and the content id", photos.calls)
@@ -249,7 +249,7 @@ func TestRelayPhotoUnretrievable(t *testing.T) {
 			if body := unJSON(posts[0].Blocks); !strings.Contains(body, "取得できませんでした") {
 				t.Errorf("note does not say the picture could not be retrieved: %s", body)
 			}
-			checkKey(t, posts[0], c.Ref, job.ID)
+			checkKey(t, posts[0], c.Ref, job)
 		})
 	}
 
@@ -327,7 +327,7 @@ func TestRelaySticker(t *testing.T) {
 			if body := unJSON(posts[0].Blocks); !strings.Contains(body, "*お客さま*\\n"+tt.want) {
 				t.Errorf("sticker note lacks %q: %s", tt.want, body)
 			}
-			checkKey(t, posts[0], c.Ref, job.ID)
+			checkKey(t, posts[0], c.Ref, job)
 			if n := len(r.slack.Uploads()); n != 0 {
 				t.Errorf("%d uploads for a sticker", n)
 			}

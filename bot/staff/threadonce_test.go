@@ -2,6 +2,8 @@ package staff_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
@@ -28,11 +30,16 @@ func threadPosts(fake *fakeslack.Server, ts string) []fakeslack.Message {
 
 // checkKey: a thread post carries a key naming the case and what caused
 // it, and no personal data.
-func checkKey(t *testing.T, p fakeslack.Message, ref, source string) {
+func checkKey(t *testing.T, p fakeslack.Message, ref string, job koe.Job) {
 	t.Helper()
 	md := string(p.Metadata)
-	if !strings.Contains(md, ref) || !strings.Contains(md, source) {
-		t.Errorf("metadata %s lacks the case %s or the source %s", md, ref, source)
+	sum := sha256.Sum256([]byte(job.ID))
+	want := ref + ":" + job.Kind + ":" + hex.EncodeToString(sum[:16])
+	if !strings.Contains(md, `"key":"`+want+`"`) {
+		t.Errorf("metadata %s lacks the key %s", md, want)
+	}
+	if strings.Contains(md, job.ID) {
+		t.Errorf("metadata %s holds the job id %s (its source may be a user's session)", md, job.ID)
 	}
 	for _, secret := range []string{plantedPhone, plantedEmail, plantedPolicy, "Ucustomer", "まだ", "本日中"} {
 		if strings.Contains(md, secret) {
@@ -98,7 +105,7 @@ func TestThreadPostsOnce(t *testing.T) {
 			if body := posts[0].Text + unJSON(posts[0].Blocks); !strings.Contains(body, tt.want) {
 				t.Errorf("thread post lacks %q: %s", tt.want, body)
 			}
-			checkKey(t, posts[0], c.Ref, job.ID)
+			checkKey(t, posts[0], c.Ref, job)
 			if n := r.slack.Requests("conversations.replies"); n != 1 {
 				t.Errorf("thread searched %d times, want 1 (on the second delivery only)", n)
 			}

@@ -26,7 +26,8 @@ type Config struct {
 	AdminToken string   // KOE_ADMIN_TOKEN
 	Lang       koe.Lang // KOE_LANG
 	// Console is who may use the browser console at /console
-	// (KOE_CONSOLE: local, open or off; default local, this machine only).
+	// (KOE_CONSOLE: local, open or off; default local, this machine only,
+	// or off when LINE is configured).
 	Console console.Access
 
 	LINEChannelSecret string // LINE_CHANNEL_SECRET
@@ -125,6 +126,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Lang = lang
 	if c.Console, ok = console.ParseAccess(getenv("KOE_CONSOLE")); !ok {
 		errs = append(errs, &ConfigError{"KOE_CONSOLE", "want local, open or off"})
+	} else if getenv("KOE_CONSOLE") == "" && getenv("LINE_CHANNEL_SECRET") != "" {
+		// With a real channel this is a production service: a proxy on the
+		// same machine would make "local" mean everyone. Opt in explicitly.
+		c.Console = console.AccessOff
 	}
 
 	intVar := func(name string, def int) int {

@@ -26,6 +26,23 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 }
 
+func TestConsoleDefault(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want console.Access
+	}{
+		{map[string]string{}, console.AccessLocal},
+		{map[string]string{"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}, console.AccessOff},
+		{map[string]string{"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "KOE_CONSOLE": "local"}, console.AccessLocal},
+		{map[string]string{"KOE_CONSOLE": "open"}, console.AccessOpen},
+	} {
+		cfg, err := loadConfig(func(k string) string { return tt.env[k] })
+		if err != nil || cfg.Console != tt.want {
+			t.Errorf("env %v: console %q (%v), want %q", tt.env, cfg.Console, err, tt.want)
+		}
+	}
+}
+
 // TestLoadConfigNamesTheBadVariable: every invalid value is reported with
 // the name of its variable.
 func TestLoadConfigNamesTheBadVariable(t *testing.T) {
