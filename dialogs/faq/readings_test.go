@@ -12,9 +12,12 @@ import (
 )
 
 // TestReadingsCurrent fails when kb/ja.readings or testdata/dev-kana.tsv
-// no longer match what they are generated from: every Japanese question
-// variant must have its reading line, in order, and no other. It compares
-// the variants, not the readings, so it needs no tokenizer.
+// no longer follow what they are generated from: every Japanese question
+// variant must have its reading line, in order, and no other, and
+// dev-kana.tsv must have dev.tsv's Japanese cases' ids in order. It
+// compares variants and ids, not readings, so it needs no tokenizer;
+// internal/readings' TestGeneratedFilesAreCurrent regenerates both files
+// and compares them byte for byte.
 func TestReadingsCurrent(t *testing.T) {
 	const fix = "run go generate ./dialogs/faq"
 	kb := mustDefault(t)

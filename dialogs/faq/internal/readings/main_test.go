@@ -51,3 +51,32 @@ func TestRun(t *testing.T) {
 		t.Errorf("run with -dev and no -devout succeeded")
 	}
 }
+
+// TestGeneratedFilesAreCurrent regenerates kb/ja.readings and
+// testdata/dev-kana.tsv from the committed knowledge base and dev set and
+// compares them byte for byte with the committed files: a reading or a
+// dev question changed by hand, or a stale file, fails here
+// (faq.TestReadingsCurrent checks only that every variant has a line).
+func TestGeneratedFilesAreCurrent(t *testing.T) {
+	faq := filepath.Join("..", "..")
+	dir := t.TempDir()
+	out, devOut := filepath.Join(dir, "ja.readings"), filepath.Join(dir, "dev-kana.tsv")
+	err := run([]string{"-kb", filepath.Join(faq, "kb"), "-o", out,
+		"-dev", filepath.Join(faq, "testdata", "dev.tsv"), "-devout", devOut}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for generated, committed := range map[string]string{
+		out:    filepath.Join(faq, "kb", "ja.readings"),
+		devOut: filepath.Join(faq, "testdata", "dev-kana.tsv"),
+	} {
+		got, err1 := os.ReadFile(generated)
+		want, err2 := os.ReadFile(committed)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s is not what go generate ./dialogs/faq makes now: run it", committed)
+		}
+	}
+}
