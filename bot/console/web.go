@@ -292,8 +292,9 @@ var imageTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "i
 
 // postImage answers POST /console/api/images?session=S&id=I whose body is
 // one picture (JPEG, PNG, GIF or WebP by its bytes, at most MaxImageBytes).
-// The picture is kept under DataDir/console/ and sent as a KindImage
-// message whose Image.Path names the file, as `koe chat`'s /image does.
+// The picture is kept under DataDir/console/<digest of the session>/ and
+// sent as a KindImage message whose Image.Path names the file, as `koe
+// chat`'s /image does.
 // A retried upload with the same id overwrites the same file and is
 // deduplicated by the inbox.
 func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
@@ -321,7 +322,7 @@ func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusUnsupportedMediaType, "send a JPEG, PNG, GIF or WebP picture")
 		return
 	}
-	dir, err := filepath.Abs(filepath.Join(w.cfg.DataDir, "console", session))
+	dir, err := filepath.Abs(filepath.Join(w.cfg.DataDir, "console", sessionDir(session)))
 	if err != nil {
 		writeError(rw, http.StatusServiceUnavailable, "the picture was not stored; send it again")
 		return
@@ -431,6 +432,14 @@ func (w *Web) toMessage(in webMessage) (koe.Message, error) {
 func messageID(session, id string) string {
 	sum := sha256.Sum256([]byte(session + "\x00" + id))
 	return "console-web:" + hex.EncodeToString(sum[:16])
+}
+
+// sessionDir names a session's directory of uploaded pictures: a digest,
+// since picture paths travel in messages and reports and the session is
+// the user's id.
+func sessionDir(session string) string {
+	sum := sha256.Sum256([]byte(session))
+	return hex.EncodeToString(sum[:12])
 }
 
 // sessionUser is the user of a browser session.

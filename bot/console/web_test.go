@@ -408,7 +408,7 @@ func TestWebImages(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Kind != koe.KindImage || msgs[0].Image == nil || msgs[0].User != koe.UserID("console:web-"+session) {
 		t.Fatalf("inbox = %+v, want one image message", msgs)
 	}
-	want := filepath.Join(dir, "console", session, "img-00000001.png")
+	want := filepath.Join(dir, "console", sessionDir(session), "img-00000001.png")
 	if msgs[0].Image.Path != want {
 		t.Errorf("image path %q, want %q", msgs[0].Image.Path, want)
 	}
@@ -437,7 +437,7 @@ func TestWebImages(t *testing.T) {
 	if n := len(f.inbox.messages()); n != 1 {
 		t.Errorf("%d messages after refused uploads, want 1", n)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "console", session))
+	entries, _ := os.ReadDir(filepath.Join(dir, "console", sessionDir(session)))
 	if len(entries) != 1 {
 		t.Errorf("files kept: %d, want 1 (refused uploads leave nothing)", len(entries))
 	}
