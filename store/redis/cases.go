@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -207,17 +206,7 @@ func (s *Store) GetCase(ctx context.Context, ref string) (koe.Case, error) {
 }
 
 func (s *Store) getCase(ctx context.Context, ref string) (koe.Case, error) {
-	if err := ctx.Err(); err != nil {
-		return koe.Case{}, err
-	}
-	vals, err := s.client.HMGet(ctx, s.caseKeys().base+ref, "v", "d").Result()
-	if err != nil {
-		return koe.Case{}, err
-	}
-	if vals[0] == nil {
-		return koe.Case{}, koe.ErrNotFound
-	}
-	return decodeStoredCase(vals[0], vals[1])
+	return getVersioned(ctx, s, s.caseKeys().base+ref, decodeStoredCase)
 }
 
 // UpdateCase stores c if the stored case's version equals c.Version and
@@ -322,24 +311,5 @@ func (s *Store) CaseByAlert(ctx context.Context, channel, ts string) (koe.Case, 
 // decodeStoredCase decodes the v and d fields of a case; v is
 // authoritative for Version.
 func decodeStoredCase(v, d any) (koe.Case, error) {
-	var version int64
-	switch x := v.(type) {
-	case string:
-		n, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
-			return koe.Case{}, fmt.Errorf("decode case version: %w", err)
-		}
-		version = n
-	case int64:
-		version = x
-	default:
-		return koe.Case{}, errors.New("decode case: no version")
-	}
-	data, _ := d.(string)
-	var c koe.Case
-	if err := json.Unmarshal([]byte(data), &c); err != nil {
-		return koe.Case{}, fmt.Errorf("decode case: %w", err)
-	}
-	c.Version = version
-	return c, nil
+	return decodeVersioned("case", v, d, func(c *koe.Case, n int64) { c.Version = n })
 }

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -142,14 +141,7 @@ func (s *Store) CreateReport(ctx context.Context, r koe.AccidentReport) (koe.Acc
 // GetReport returns the report with ref, or an error wrapping
 // koe.ErrNotFound.
 func (s *Store) GetReport(ctx context.Context, ref string) (koe.AccidentReport, error) {
-	vals, err := s.client.HMGet(ctx, s.reportKey(ref), "v", "d").Result()
-	if err != nil {
-		return koe.AccidentReport{}, fmt.Errorf("redis: get report: %w", err)
-	}
-	if vals[0] == nil {
-		return koe.AccidentReport{}, fmt.Errorf("redis: get report: %w", koe.ErrNotFound)
-	}
-	r, err := decodeStoredReport(vals[0], vals[1])
+	r, err := getVersioned(ctx, s, s.reportKey(ref), decodeStoredReport)
 	if err != nil {
 		return koe.AccidentReport{}, fmt.Errorf("redis: get report: %w", err)
 	}
@@ -240,22 +232,5 @@ func (s *Store) UpdateReport(ctx context.Context, r koe.AccidentReport) (koe.Acc
 // decodeStoredReport decodes the v and d fields of a report; v is
 // authoritative for Version.
 func decodeStoredReport(v, d any) (koe.AccidentReport, error) {
-	var version int64
-	switch x := v.(type) {
-	case string:
-		if _, err := fmt.Sscan(x, &version); err != nil {
-			return koe.AccidentReport{}, fmt.Errorf("decode report version: %w", err)
-		}
-	case int64:
-		version = x
-	default:
-		return koe.AccidentReport{}, errors.New("decode report: no version")
-	}
-	data, _ := d.(string)
-	var r koe.AccidentReport
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
-		return koe.AccidentReport{}, fmt.Errorf("decode report: %w", err)
-	}
-	r.Version = version
-	return r, nil
+	return decodeVersioned("report", v, d, func(r *koe.AccidentReport, n int64) { r.Version = n })
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -190,17 +189,7 @@ func (s *Store) GetSurvey(ctx context.Context, id string) (koe.Survey, error) {
 }
 
 func (s *Store) getSurvey(ctx context.Context, id string) (koe.Survey, error) {
-	if err := ctx.Err(); err != nil {
-		return koe.Survey{}, err
-	}
-	vals, err := s.client.HMGet(ctx, s.surveyKeys().base+id, "v", "d").Result()
-	if err != nil {
-		return koe.Survey{}, err
-	}
-	if vals[0] == nil {
-		return koe.Survey{}, koe.ErrNotFound
-	}
-	return decodeStoredSurvey(vals[0], vals[1])
+	return getVersioned(ctx, s, s.surveyKeys().base+id, decodeStoredSurvey)
 }
 
 // UpdateSurvey stores sv if the stored survey's version equals sv.Version
@@ -291,24 +280,5 @@ func validSurvey(sv koe.Survey) error {
 // decodeStoredSurvey decodes the v and d fields of a survey; v is
 // authoritative for Version.
 func decodeStoredSurvey(v, d any) (koe.Survey, error) {
-	var version int64
-	switch x := v.(type) {
-	case string:
-		n, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
-			return koe.Survey{}, fmt.Errorf("decode survey version: %w", err)
-		}
-		version = n
-	case int64:
-		version = x
-	default:
-		return koe.Survey{}, errors.New("decode survey: no version")
-	}
-	data, _ := d.(string)
-	var sv koe.Survey
-	if err := json.Unmarshal([]byte(data), &sv); err != nil {
-		return koe.Survey{}, fmt.Errorf("decode survey: %w", err)
-	}
-	sv.Version = version
-	return sv, nil
+	return decodeVersioned("survey", v, d, func(sv *koe.Survey, n int64) { sv.Version = n })
 }

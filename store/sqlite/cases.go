@@ -190,27 +190,8 @@ func (s *Store) Cases(ctx context.Context, f koe.CaseFilter) ([]koe.Case, error)
 	args = append(args, sqlLimit(f.Limit))
 	q := "SELECT version, data FROM cases" + whereClause(where) +
 		fmt.Sprintf(" ORDER BY created_at DESC, ref DESC LIMIT ?%d", len(args))
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	out, err := queryRecords(ctx, s.rdb, true, decodeCase, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: cases: %w", err)
-	}
-	defer rows.Close()
-	out := []koe.Case{}
-	for rows.Next() {
-		var (
-			version int64
-			data    []byte
-		)
-		if err := rows.Scan(&version, &data); err != nil {
-			return nil, fmt.Errorf("sqlite: cases: %w", err)
-		}
-		c, err := decodeCase(version, data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: cases: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: cases: %w", err)
 	}
 	return out, nil
@@ -226,10 +207,5 @@ func alertCols(a *koe.AlertRef) (channel, ts any) {
 
 // decodeCase decodes a stored case; the version column is authoritative.
 func decodeCase(version int64, data []byte) (koe.Case, error) {
-	var c koe.Case
-	if err := json.Unmarshal(data, &c); err != nil {
-		return koe.Case{}, fmt.Errorf("decode case: %w", err)
-	}
-	c.Version = version
-	return c, nil
+	return decodeJSON("case", version, data, func(c *koe.Case, v int64) { c.Version = v })
 }

@@ -115,33 +115,13 @@ func (s *Store) Answers(ctx context.Context, from, to time.Time) ([]koe.FAQAnswe
 		where = append(where, fmt.Sprintf("at < ?%d", len(args)))
 	}
 	q := "SELECT data FROM faq_answers" + whereClause(where) + " ORDER BY at, id"
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	out, err := queryRecords(ctx, s.rdb, false, func(_ int64, data []byte) (koe.FAQAnswer, error) { return decodeFAQAnswer(data) }, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: answers: %w", err)
-	}
-	defer rows.Close()
-	out := []koe.FAQAnswer{}
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: answers: %w", err)
-		}
-		a, err := decodeFAQAnswer(data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: answers: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: answers: %w", err)
 	}
 	return out, nil
 }
 
 func decodeFAQAnswer(data []byte) (koe.FAQAnswer, error) {
-	var a koe.FAQAnswer
-	if err := json.Unmarshal(data, &a); err != nil {
-		return koe.FAQAnswer{}, fmt.Errorf("decode faq answer: %w", err)
-	}
-	return a, nil
+	return decodeJSON[koe.FAQAnswer]("faq answer", 0, data, nil)
 }

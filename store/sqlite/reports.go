@@ -111,26 +111,8 @@ func (s *Store) ReportsByUser(ctx context.Context, user koe.UserID, limit int) (
 	if limit <= 0 {
 		return out, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, reportsByUserSQL, string(user), limit)
+	out, err := queryRecords(ctx, s.rdb, true, decodeReport, reportsByUserSQL, string(user), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: reports by user: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			version int64
-			data    []byte
-		)
-		if err := rows.Scan(&version, &data); err != nil {
-			return nil, fmt.Errorf("sqlite: reports by user: %w", err)
-		}
-		r, err := decodeReport(version, data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: reports by user: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: reports by user: %w", err)
 	}
 	return out, nil
@@ -187,10 +169,5 @@ func (s *Store) UpdateReport(ctx context.Context, r koe.AccidentReport) (koe.Acc
 // decodeReport decodes a stored report; the version column is
 // authoritative.
 func decodeReport(version int64, data []byte) (koe.AccidentReport, error) {
-	var r koe.AccidentReport
-	if err := json.Unmarshal(data, &r); err != nil {
-		return koe.AccidentReport{}, fmt.Errorf("decode report: %w", err)
-	}
-	r.Version = version
-	return r, nil
+	return decodeJSON("report", version, data, func(r *koe.AccidentReport, v int64) { r.Version = v })
 }

@@ -189,27 +189,8 @@ func (s *Store) Surveys(ctx context.Context, f koe.SurveyFilter) ([]koe.Survey, 
 		add("user = ?%d", string(f.User))
 	}
 	q := "SELECT version, data FROM surveys" + whereClause(where) + " ORDER BY sent_at, id"
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	out, err := queryRecords(ctx, s.rdb, true, decodeSurvey, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: surveys: %w", err)
-	}
-	defer rows.Close()
-	out := []koe.Survey{}
-	for rows.Next() {
-		var (
-			version int64
-			data    []byte
-		)
-		if err := rows.Scan(&version, &data); err != nil {
-			return nil, fmt.Errorf("sqlite: surveys: %w", err)
-		}
-		sv, err := decodeSurvey(version, data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: surveys: %w", err)
-		}
-		out = append(out, sv)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: surveys: %w", err)
 	}
 	return out, nil
@@ -231,10 +212,5 @@ func validSurvey(sv koe.Survey) error {
 // decodeSurvey decodes a stored survey; the version column is
 // authoritative.
 func decodeSurvey(version int64, data []byte) (koe.Survey, error) {
-	var sv koe.Survey
-	if err := json.Unmarshal(data, &sv); err != nil {
-		return koe.Survey{}, fmt.Errorf("decode survey: %w", err)
-	}
-	sv.Version = version
-	return sv, nil
+	return decodeJSON("survey", version, data, func(sv *koe.Survey, v int64) { sv.Version = v })
 }

@@ -108,36 +108,14 @@ func (s *Store) Voices(ctx context.Context, f koe.VoiceFilter) ([]koe.Voice, err
 	args = append(args, sqlLimit(f.Limit))
 	q := "SELECT data FROM voices" + whereClause(where) +
 		fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT ?%d", len(args))
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	out, err := queryRecords(ctx, s.rdb, false, func(_ int64, data []byte) (koe.Voice, error) { return decodeVoice(data) }, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: voices: %w", err)
-	}
-	defer rows.Close()
-	out := []koe.Voice{}
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: voices: %w", err)
-		}
-		v, err := decodeVoice(data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: voices: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: voices: %w", err)
 	}
 	return out, nil
 }
 
-func decodeVoice(data []byte) (koe.Voice, error) {
-	var v koe.Voice
-	if err := json.Unmarshal(data, &v); err != nil {
-		return koe.Voice{}, fmt.Errorf("decode voice: %w", err)
-	}
-	return v, nil
-}
+func decodeVoice(data []byte) (koe.Voice, error) { return decodeJSON[koe.Voice]("voice", 0, data, nil) }
 
 // whereClause joins conditions with AND ("" when there are none).
 func whereClause(conds []string) string {
