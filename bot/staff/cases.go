@@ -916,7 +916,13 @@ func (cs *Cases) voice(ctx context.Context, c koe.Case, id string) (koe.Voice, e
 }
 
 func (cs *Cases) load(ctx context.Context, ref string) (koe.Case, error) {
-	c, err := cs.cfg.Cases.GetCase(ctx, ref)
+	return loadCase(ctx, cs.cfg.Cases, ref)
+}
+
+// loadCase returns the case ref; a case that does not exist is an error
+// wrapping koe.ErrInvalid (a job about it can never succeed).
+func loadCase(ctx context.Context, cases koe.CaseStore, ref string) (koe.Case, error) {
+	c, err := cases.GetCase(ctx, ref)
 	if errors.Is(err, koe.ErrNotFound) {
 		return c, fmt.Errorf("staff: case %s: %w (%w)", ref, koe.ErrInvalid, err)
 	}
@@ -939,12 +945,17 @@ func (cs *Cases) alerted(ctx context.Context, ref string) (koe.Case, error) {
 	return c, nil
 }
 
-// change applies edit to the stored case with optimistic versioning,
-// retrying on a concurrent write. edit reports whether it changed the case;
-// its error is returned as is.
+// change is changeCase on the cases' store.
 func (cs *Cases) change(ctx context.Context, ref string, edit func(*koe.Case) (bool, error)) (koe.Case, bool, error) {
+	return changeCase(ctx, cs.cfg.Cases, cs.cfg.Now, ref, edit)
+}
+
+// changeCase applies edit to the stored case with optimistic versioning,
+// retrying on a concurrent write, and stamps UpdatedAt with now. edit
+// reports whether it changed the case; its error is returned as is.
+func changeCase(ctx context.Context, cases koe.CaseStore, now func() time.Time, ref string, edit func(*koe.Case) (bool, error)) (koe.Case, bool, error) {
 	for attempt := 1; ; attempt++ {
-		c, err := cs.load(ctx, ref)
+		c, err := loadCase(ctx, cases, ref)
 		if err != nil {
 			return c, false, err
 		}
@@ -952,8 +963,8 @@ func (cs *Cases) change(ctx context.Context, ref string, edit func(*koe.Case) (b
 		if err != nil || !changed {
 			return c, false, err
 		}
-		c.UpdatedAt = cs.cfg.Now()
-		saved, err := cs.cfg.Cases.UpdateCase(ctx, c)
+		c.UpdatedAt = now()
+		saved, err := cases.UpdateCase(ctx, c)
 		if errors.Is(err, koe.ErrConflict) && attempt < 5 {
 			continue
 		}

@@ -2,7 +2,6 @@ package staff
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -318,37 +317,14 @@ func (s *SLA) reschedule(ctx context.Context, kind, ref string, at time.Time) er
 }
 
 func (s *SLA) get(ctx context.Context, ref string) (koe.Case, error) {
-	c, err := s.cfg.Cases.GetCase(ctx, ref)
-	if errors.Is(err, koe.ErrNotFound) {
-		return c, fmt.Errorf("staff: case %s: %w (%w)", ref, koe.ErrInvalid, err)
-	}
-	if err != nil {
-		return c, fmt.Errorf("staff: load case %s: %w", ref, err)
-	}
-	return c, nil
+	return loadCase(ctx, s.cfg.Cases, ref)
 }
 
-// change applies edit to the stored case with optimistic versioning,
-// retrying on a concurrent write. edit returns false to leave it as is.
+// change applies edit to the stored case (see changeCase); edit returns
+// false to leave it as is.
 func (s *SLA) change(ctx context.Context, ref string, edit func(*koe.Case) bool) (koe.Case, error) {
-	for attempt := 1; ; attempt++ {
-		c, err := s.get(ctx, ref)
-		if err != nil {
-			return c, err
-		}
-		if !edit(&c) {
-			return c, nil
-		}
-		c.UpdatedAt = s.cfg.Now()
-		saved, err := s.cfg.Cases.UpdateCase(ctx, c)
-		if errors.Is(err, koe.ErrConflict) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return c, fmt.Errorf("staff: save case %s: %w", ref, err)
-		}
-		return saved, nil
-	}
+	c, _, err := changeCase(ctx, s.cfg.Cases, s.cfg.Now, ref, func(c *koe.Case) (bool, error) { return edit(c), nil })
+	return c, err
 }
 
 // EscalationMessage renders the escalation notice of an overdue case: its
