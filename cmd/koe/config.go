@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -277,4 +278,25 @@ func storeKind(s string) (kind, target string, err error) {
 		return "redis", s, nil
 	}
 	return "", "", errors.New("want sqlite:PATH, redis://host:port/db or redis+cluster://host:port?addr=host:port")
+}
+
+// openToolStore is how the one-shot tools (report, survey send) start: the
+// configuration from the environment with store overriding KOE_STORE when
+// set, a logger that prints only errors (stdout is the tool's output), and
+// the store, which the caller closes.
+func openToolStore(ctx context.Context, e env, store string) (Config, koe.Store, *slog.Logger, error) {
+	cfg, err := loadConfig(e.getenv)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if store != "" {
+		cfg.Store = store
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, nil, err
+	}
+	cfg.LogLevel = max(cfg.LogLevel, slog.LevelError)
+	log := newLogger(cfg, e.stderr)
+	st, err := openStore(ctx, cfg, log)
+	return cfg, st, log, err
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -87,19 +86,7 @@ func runReportVoices(ctx context.Context, args []string, e env) error {
 		}
 	}
 
-	cfg, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *store != "" {
-		cfg.Store = *store
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	cfg.LogLevel = max(cfg.LogLevel, slog.LevelError) // stdout is the report
-	log := newLogger(cfg, e.stderr)
-	st, err := openStore(ctx, cfg, log)
+	_, st, _, err := openToolStore(ctx, e, *store)
 	if err != nil {
 		return err
 	}

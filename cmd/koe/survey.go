@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -108,19 +107,7 @@ func runSurveySend(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "koe survey send: %s\n", strings.TrimSuffix(err.Error(), ": "+koe.ErrInvalid.Error()))
 		return errUsage
 	}
-	cfg, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *store != "" {
-		cfg.Store = *store
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	cfg.LogLevel = max(cfg.LogLevel, slog.LevelError)
-	log := newLogger(cfg, e.stderr)
-	st, err := openStore(ctx, cfg, log)
+	cfg, st, log, err := openToolStore(ctx, e, *store)
 	if err != nil {
 		return err
 	}
@@ -185,19 +172,7 @@ func runReportNPS(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("-from must be before -to")
 	}
 
-	cfg, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *store != "" {
-		cfg.Store = *store
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	cfg.LogLevel = max(cfg.LogLevel, slog.LevelError) // stdout is the report
-	log := newLogger(cfg, e.stderr)
-	st, err := openStore(ctx, cfg, log)
+	_, st, _, err := openToolStore(ctx, e, *store)
 	if err != nil {
 		return err
 	}
