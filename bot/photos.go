@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/atomicfile"
 )
 
 // ContentGetter fetches the bytes of a picture a customer sent on a
@@ -73,23 +73,8 @@ func (f *PhotoFetcher) FetchPhoto(ctx context.Context, user koe.UserID, contentI
 	ext := extOfType(ctype)
 	rel := base + ext
 	full := filepath.Join(f.DataDir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
-		return koe.Photo{}, fmt.Errorf("photos: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(full), ".tmp-*")
-	if err != nil {
-		return koe.Photo{}, fmt.Errorf("photos: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(full, data); err != nil {
 		return koe.Photo{}, fmt.Errorf("photos: write: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), full); err != nil {
-		os.Remove(tmp.Name())
-		return koe.Photo{}, fmt.Errorf("photos: %w", err)
 	}
 	return koe.Photo{Path: rel, ContentID: contentID, ContentType: typeOfExt(ext), Size: int64(len(data))}, nil
 }

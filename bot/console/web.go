@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/atomicfile"
 )
 
 // Access says who may use the web console.
@@ -328,7 +328,7 @@ func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file := filepath.Join(dir, id+ext)
-	if err := writeFileAtomic(dir, file, data); err != nil {
+	if err := atomicfile.Write(file, data); err != nil {
 		w.cfg.Logger.ErrorContext(r.Context(), "console picture not kept", "err", err)
 		writeError(rw, http.StatusServiceUnavailable, "the picture was not stored; send it again")
 		return
@@ -341,29 +341,6 @@ func (w *Web) postImage(rw http.ResponseWriter, r *http.Request) {
 		SentAt: w.cfg.Now(),
 	}
 	w.append(rw, r, msg, id)
-}
-
-// writeFileAtomic writes data to file (in dir, created if needed) through
-// a temporary file and a rename, so a reader never sees half a picture.
-func writeFileAtomic(dir, file string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }
 
 // toMessage validates a posted message and turns it into a koe.Message.
