@@ -19,42 +19,6 @@ import (
 	"github.com/koehq/koe/internal/fakes"
 )
 
-// svInbox is a fake inbox that records appended messages and
-// deduplicates them by id, as koe.Inbox does.
-type svInbox struct {
-	mu   sync.Mutex
-	msgs []koe.Message
-	seen map[string]bool
-	err  error // returned by Append when set
-}
-
-func (in *svInbox) Append(ctx context.Context, msgs ...koe.Message) (int, error) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.err != nil {
-		return 0, in.err
-	}
-	if in.seen == nil {
-		in.seen = map[string]bool{}
-	}
-	n := 0
-	for _, m := range msgs {
-		if in.seen[m.ID] {
-			continue
-		}
-		in.seen[m.ID] = true
-		in.msgs = append(in.msgs, m)
-		n++
-	}
-	return n, nil
-}
-
-func (in *svInbox) messages() []koe.Message {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]koe.Message(nil), in.msgs...)
-}
-
 // svClock is a settable fake clock.
 type svClock struct {
 	mu sync.Mutex
@@ -72,7 +36,7 @@ type senderRig struct {
 	sender  *SurveySender
 	surveys *fakes.SurveyStore
 	follow  *fakes.FollowStore
-	inbox   *svInbox
+	inbox   *fakes.Appender
 	clock   *svClock
 	reg     *prometheus.Registry
 	logs    *bytes.Buffer
@@ -81,7 +45,7 @@ type senderRig struct {
 func newSurveyRig(t *testing.T) *senderRig {
 	t.Helper()
 	r := &senderRig{
-		surveys: fakes.NewSurveyStore(), follow: fakes.NewFollowStore(), inbox: &svInbox{},
+		surveys: fakes.NewSurveyStore(), follow: fakes.NewFollowStore(), inbox: &fakes.Appender{},
 		clock: &svClock{t: jst(2026, 11, 22, 10, 0, 0)}, reg: prometheus.NewRegistry(), logs: &bytes.Buffer{},
 	}
 	r.sender = &SurveySender{
@@ -129,7 +93,7 @@ func TestSurveySenderSend(t *testing.T) {
 		!sv.SentAt.Equal(now) || !sv.ExpiresAt.Equal(now.Add(7*24*time.Hour)) || sv.Version != 1 {
 		t.Errorf("survey = %+v", sv)
 	}
-	msgs := r.inbox.messages()
+	msgs := r.inbox.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("inbox has %d messages, want 1", len(msgs))
 	}
@@ -154,7 +118,7 @@ func TestSurveySenderSend(t *testing.T) {
 		if again.ID != sv.ID {
 			t.Errorf("id = %s, want %s", again.ID, sv.ID)
 		}
-		if n := len(r.inbox.messages()); n != 1 {
+		if n := len(r.inbox.Messages()); n != 1 {
 			t.Errorf("inbox has %d messages, want 1", n)
 		}
 		if got := r.pushes(koe.TouchpointClaim); got != 1 {
@@ -174,7 +138,7 @@ func TestSurveySenderSend(t *testing.T) {
 		if !errors.As(err, &refused) || refused.Reason != RefusedFatigue || !errors.Is(err, koe.ErrConflict) {
 			t.Fatalf("err = %v, want RefusedError fatigue wrapping ErrConflict", err)
 		}
-		if n := len(r.inbox.messages()); n != 1 {
+		if n := len(r.inbox.Messages()); n != 1 {
 			t.Errorf("inbox has %d messages, want 1", n)
 		}
 	})
@@ -264,17 +228,17 @@ func TestSurveySenderRedrawsTakenID(t *testing.T) {
 func TestSurveySenderAppendFailureRetried(t *testing.T) {
 	ctx := context.Background()
 	r := newSurveyRig(t)
-	r.inbox.err = errors.New("redis down")
+	r.inbox.Err = errors.New("redis down")
 	req := SurveyRequest{User: svUserA, Touchpoint: koe.TouchpointClaim, Key: "k"}
 	if _, err := r.sender.Send(ctx, req); err == nil || errors.Is(err, koe.ErrConflict) {
 		t.Fatalf("err = %v, want the inbox error", err)
 	}
-	r.inbox.err = nil
+	r.inbox.Err = nil
 	sv, err := r.sender.Send(ctx, req)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	if msgs := r.inbox.messages(); len(msgs) != 1 || msgs[0].Staff.CaseRef != sv.ID {
+	if msgs := r.inbox.Messages(); len(msgs) != 1 || msgs[0].Staff.CaseRef != sv.ID {
 		t.Errorf("inbox = %+v, want the survey's message", msgs)
 	}
 	if got := r.pushes(koe.TouchpointClaim); got != 1 {
@@ -340,7 +304,7 @@ func TestSurveyJob(t *testing.T) {
 		if len(all) != 1 || all[0].Key != job.ID || all[0].Ref != "AR-20261120-7F3K" {
 			t.Fatalf("surveys = %+v, want one keyed by the job id", all)
 		}
-		if n := len(r.inbox.messages()); n != 1 {
+		if n := len(r.inbox.Messages()); n != 1 {
 			t.Errorf("inbox has %d messages, want 1", n)
 		}
 	})
@@ -368,7 +332,7 @@ func TestSurveyJob(t *testing.T) {
 	})
 	t.Run("store failure is retried", func(t *testing.T) {
 		r := newSurveyRig(t)
-		r.inbox.err = errors.New("down")
+		r.inbox.Err = errors.New("down")
 		err := r.sender.HandleJob(ctx, job)
 		if err == nil || errors.Is(err, koe.ErrInvalid) {
 			t.Errorf("err = %v, want a retryable error", err)
@@ -479,7 +443,7 @@ func TestSurveyAPI(t *testing.T) {
 		if !strings.HasPrefix(id, "S-") || svStr(t, out["status"]) != "sent" {
 			t.Errorf("answer = %v", out)
 		}
-		if msgs := r.inbox.messages(); len(msgs) != 1 || msgs[0].Staff.CaseRef != id {
+		if msgs := r.inbox.Messages(); len(msgs) != 1 || msgs[0].Staff.CaseRef != id {
 			t.Errorf("inbox = %+v", msgs)
 		}
 	})

@@ -25,6 +25,11 @@ import (
 	"github.com/koehq/koe/internal/atomicfile"
 )
 
+// Appender is the part of koe.Inbox the web console needs.
+type Appender interface {
+	Append(ctx context.Context, msgs ...koe.Message) (added int, err error)
+}
+
 // Access says who may use the web console.
 type Access string
 
@@ -74,8 +79,9 @@ const (
 
 // WebConfig configures a Web console.
 type WebConfig struct {
-	// Inbox receives the browser's messages, like a channel's webhook.
-	Inbox koe.Inbox
+	// Inbox receives the browser's messages, like a channel's webhook
+	// (koe.Inbox's Append).
+	Inbox Appender
 	// Notify, if set, is called after messages are appended (wakes the
 	// dispatcher).
 	Notify func()

@@ -16,55 +16,20 @@ import (
 	"time"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/fakes"
 )
-
-// fakeInbox records appended messages and skips ids it has seen, like the
-// stores' dedupe.
-type fakeInbox struct {
-	koe.Inbox // other methods are not used by the web console
-	mu        sync.Mutex
-	msgs      []koe.Message
-	seen      map[string]bool
-	err       error
-}
-
-func (f *fakeInbox) Append(_ context.Context, msgs ...koe.Message) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return 0, f.err
-	}
-	if f.seen == nil {
-		f.seen = map[string]bool{}
-	}
-	n := 0
-	for _, m := range msgs {
-		if !f.seen[m.ID] {
-			f.seen[m.ID] = true
-			f.msgs = append(f.msgs, m)
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (f *fakeInbox) messages() []koe.Message {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]koe.Message(nil), f.msgs...)
-}
 
 type webFixture struct {
 	web     *Web
 	mux     *http.ServeMux
-	inbox   *fakeInbox
+	inbox   *fakes.Appender
 	notices int
 	mu      sync.Mutex
 }
 
 func newWebFixture(t *testing.T, access Access) *webFixture {
 	t.Helper()
-	f := &webFixture{inbox: &fakeInbox{}}
+	f := &webFixture{inbox: &fakes.Appender{}}
 	web, err := NewWeb(WebConfig{
 		Inbox: f.inbox, Access: access, PollWait: 100 * time.Millisecond,
 		Notify: func() { f.mu.Lock(); f.notices++; f.mu.Unlock() },
@@ -126,7 +91,7 @@ func TestWebPostsMessagesToTheInbox(t *testing.T) {
 	post(`{"session":"` + session + `","id":"msg-00000002","postback":{"data":"acc:when","params":{"datetime":"2026-11-22T09:30"}}}`)
 	post(`{"session":"` + session + `","id":"msg-00000003","location":{"latitude":35.6812,"longitude":139.7671}}`)
 
-	got := f.inbox.messages()
+	got := f.inbox.Messages()
 	if len(got) != 3 {
 		t.Fatalf("inbox has %d messages, want 3: %+v", len(got), got)
 	}
@@ -180,14 +145,14 @@ func TestWebRejectsBadInputAndStoresNothing(t *testing.T) {
 			if w.Code != tt.status || !strings.Contains(e.Error, tt.want) {
 				t.Errorf("%d %q, want %d with an error containing %q", w.Code, e.Error, tt.status, tt.want)
 			}
-			if n := len(f.inbox.messages()); n != 0 || f.notified() != 0 {
+			if n := len(f.inbox.Messages()); n != 0 || f.notified() != 0 {
 				t.Errorf("%d messages stored, %d notices; want none", n, f.notified())
 			}
 		})
 	}
 	t.Run("store down", func(t *testing.T) {
 		f := newWebFixture(t, AccessLocal)
-		f.inbox.err = errors.New("disk full")
+		f.inbox.Err = errors.New("disk full")
 		w := f.do("POST", "/console/api/messages", `{"session":"`+session+`","id":"msg-00000001","text":"a"}`, nil)
 		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "disk full") || f.notified() != 0 {
 			t.Errorf("%d %s notices %d; want 503 without the store's error, no notice", w.Code, w.Body, f.notified())
@@ -223,7 +188,7 @@ func TestWebAccess(t *testing.T) {
 			if w := f.do("POST", "/console/api/messages", body, tt.header); w.Code != tt.status {
 				t.Errorf("status %d, want %d (%s)", w.Code, tt.status, w.Body)
 			}
-			if stored := len(f.inbox.messages()); (tt.status == 202) != (stored == 1) {
+			if stored := len(f.inbox.Messages()); (tt.status == 202) != (stored == 1) {
 				t.Errorf("%d messages stored with status %d", stored, tt.status)
 			}
 		})
@@ -377,7 +342,7 @@ var png = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x0
 
 func TestWebImages(t *testing.T) {
 	dir := t.TempDir()
-	f := &webFixture{inbox: &fakeInbox{}}
+	f := &webFixture{inbox: &fakes.Appender{}}
 	web, err := NewWeb(WebConfig{Inbox: f.inbox, DataDir: dir, Notify: func() { f.mu.Lock(); f.notices++; f.mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -404,7 +369,7 @@ func TestWebImages(t *testing.T) {
 	if w := upload(q, png, nil); w.Code != http.StatusAccepted || !strings.Contains(w.Body.String(), `"duplicate":true`) {
 		t.Fatalf("retried upload: %d %s", w.Code, w.Body)
 	}
-	msgs := f.inbox.messages()
+	msgs := f.inbox.Messages()
 	if len(msgs) != 1 || msgs[0].Kind != koe.KindImage || msgs[0].Image == nil || msgs[0].User != koe.UserID("console:web-"+session) {
 		t.Fatalf("inbox = %+v, want one image message", msgs)
 	}
@@ -434,7 +399,7 @@ func TestWebImages(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", tt.name, w.Code, w.Body, tt.status)
 		}
 	}
-	if n := len(f.inbox.messages()); n != 1 {
+	if n := len(f.inbox.Messages()); n != 1 {
 		t.Errorf("%d messages after refused uploads, want 1", n)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "console", sessionDir(session)))

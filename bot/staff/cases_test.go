@@ -21,42 +21,6 @@ import (
 	"github.com/koehq/koe/internal/fakeslack"
 )
 
-// recInbox is a recording inbox: it keeps appended messages in order and
-// drops an ID it has seen, as koe.Inbox does within its dedupe window.
-type recInbox struct {
-	mu   sync.Mutex
-	msgs []koe.Message
-	seen map[string]bool
-	fail error
-}
-
-func (in *recInbox) Append(ctx context.Context, msgs ...koe.Message) (int, error) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.fail != nil {
-		return 0, in.fail
-	}
-	if in.seen == nil {
-		in.seen = map[string]bool{}
-	}
-	n := 0
-	for _, m := range msgs {
-		if in.seen[m.ID] {
-			continue
-		}
-		in.seen[m.ID] = true
-		in.msgs = append(in.msgs, m)
-		n++
-	}
-	return n, nil
-}
-
-func (in *recInbox) Messages() []koe.Message {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return slices.Clone(in.msgs)
-}
-
 // lockedBuffer is a strings.Builder safe to read while Cases writes.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -80,7 +44,7 @@ type caseRig struct {
 	voices      *fakes.VoiceStore
 	queue       *fakes.Queue
 	slack       *fakeslack.Server
-	inbox       *recInbox
+	inbox       *fakes.Appender
 	corrections *lockedBuffer
 	cs          *staff.Cases
 	ran         map[string]bool
@@ -105,7 +69,7 @@ func newCaseRigWith(t *testing.T, edit func(*staff.CasesConfig)) *caseRig {
 		voices:      fakes.NewVoiceStore(),
 		queue:       fakes.NewQueue(func() time.Time { return t0 }),
 		slack:       fakeslack.New(t),
-		inbox:       &recInbox{},
+		inbox:       &fakes.Appender{},
 		corrections: &lockedBuffer{},
 		ran:         map[string]bool{},
 	}
@@ -620,8 +584,8 @@ func TestThreadReplies(t *testing.T) {
 		if _, err := r.cases.UpdateCase(ctx, open); err != nil {
 			t.Fatal(err)
 		}
-		r.inbox.fail = errors.New("disk full")
-		defer func() { r.inbox.fail = nil }()
+		r.inbox.Err = errors.New("disk full")
+		defer func() { r.inbox.Err = nil }()
 		err := r.cs.OnThreadReply(ctx, slack.ThreadReply{EventID: "Ev7", ChannelID: c.Alert.Channel, ThreadTS: c.Alert.TS, UserID: "U7", Text: "hi"})
 		if err == nil {
 			t.Error("a reply the inbox refused was acknowledged; Slack would not redeliver it")
