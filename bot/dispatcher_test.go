@@ -16,6 +16,7 @@ import (
 
 	"github.com/koehq/koe"
 	"github.com/koehq/koe/bot"
+	"github.com/koehq/koe/internal/redistest"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/sqlite"
 )
@@ -66,14 +67,7 @@ func backends() []backend {
 func deleteKeys(t *testing.T, opts *goredis.Options, prefix string) {
 	c := goredis.NewClient(opts)
 	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, "*"+prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("cleanup of %s: %v", prefix, err)
-	}
+	redistest.DeleteKeys(t, c, prefix)
 }
 
 func textMsg(user string, i int) koe.Message {

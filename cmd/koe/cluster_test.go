@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/koehq/koe/internal/redistest"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // TestServeOnCluster starts the service on a redis+cluster:// store (a
@@ -85,23 +85,6 @@ func shutdownApp(t *testing.T, a *app) {
 
 func uniqueClusterPrefix() string { return fmt.Sprintf("koetest-cluster-%d", rand.Int64()) }
 
-// deleteClusterKeys removes the prefix's keys from every master (never
-// FLUSHALL: the cluster may be shared).
 func deleteClusterKeys(t testing.TB, addr, prefix string) {
-	t.Helper()
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{addr}})
-	defer c.Close()
-	ctx := context.Background()
-	err := c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
-		iter := node.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			if err := node.Del(ctx, iter.Val()).Err(); err != nil {
-				return err
-			}
-		}
-		return iter.Err()
-	})
-	if err != nil {
-		t.Errorf("cleanup: %v", err)
-	}
+	redistest.DeleteClusterKeysAt(t, addr, prefix)
 }

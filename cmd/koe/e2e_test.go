@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/koehq/koe/internal/redistest"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/koehq/koe/internal/fakeline"
 )
@@ -74,23 +74,7 @@ func testConfig(t testing.TB, store, lineURL, secret string) Config {
 	return cfg
 }
 
-func deleteRedisKeys(t testing.TB, url, prefix string) {
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, "*"+prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
-	if err := iter.Err(); err != nil && !strings.Contains(err.Error(), "closed") {
-		t.Errorf("cleanup of redis prefix %s: %v", prefix, err)
-	}
-}
+func deleteRedisKeys(t testing.TB, url, prefix string) { redistest.DeleteKeysAt(t, url, prefix) }
 
 func startTestApp(t *testing.T, cfg Config) *app {
 	t.Helper()

@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/redistest"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/storetest"
 )
@@ -351,20 +352,5 @@ func testOpenCluster(t *testing.T, url, prefix string) *redis.Store {
 }
 
 func deleteClusterKeys(t testing.TB, addr, prefix string) {
-	t.Helper()
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{addr}})
-	defer c.Close()
-	ctx := context.Background()
-	err := c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
-		iter := node.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			if err := node.Del(ctx, iter.Val()).Err(); err != nil {
-				return err
-			}
-		}
-		return iter.Err()
-	})
-	if err != nil {
-		t.Errorf("cleanup: %v", err)
-	}
+	redistest.DeleteClusterKeysAt(t, addr, prefix)
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/koehq/koe"
+	"github.com/koehq/koe/internal/redistest"
 	"github.com/koehq/koe/store/redis"
 	"github.com/koehq/koe/store/storetest"
 )
@@ -52,38 +52,7 @@ func newServer(t testing.TB) server {
 	return server{url: "redis://" + mr.Addr() + "/0", prefix: prefix, mr: mr}
 }
 
-// deleteKeys removes every key under prefix with SCAN and DEL (never
-// FLUSHDB: the server may be shared).
-func deleteKeys(t testing.TB, url, prefix string) {
-	t.Helper()
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			if err := c.Del(ctx, batch...).Err(); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("cleanup: scan: %v", err)
-	}
-	if len(batch) > 0 {
-		if err := c.Del(ctx, batch...).Err(); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	}
-}
+func deleteKeys(t testing.TB, url, prefix string) { redistest.DeleteKeysAt(t, url, prefix) }
 
 // open opens a Store on srv with Open, closed when the test ends.
 func open(t testing.TB, srv server, now func() time.Time) *redis.Store {
