@@ -69,7 +69,7 @@ type reading struct{ variant, kana string }
 // is immutable after Load and safe for concurrent use.
 type KB struct {
 	langs    map[koe.Lang]*index
-	synonyms [][]string // groups of normalised phrases; the first is canonical
+	synonyms *synonymIndex
 	vars     map[string]string
 	fill     *strings.Replacer
 	p        params
@@ -322,6 +322,7 @@ func (kb *KB) loadSynonyms(fsys fs.FS, name string) error {
 	if err != nil {
 		return fmt.Errorf("faq: %w", err)
 	}
+	var groups [][]string
 	for n, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -339,8 +340,9 @@ func (kb *KB) loadSynonyms(fsys fs.FS, name string) error {
 		if strings.Contains(group[0], "*") {
 			return fmt.Errorf("faq: %s:%d: the canonical (first) phrase cannot be a prefix*: %w", name, n+1, koe.ErrInvalid)
 		}
-		kb.synonyms = append(kb.synonyms, group)
+		groups = append(groups, group)
 	}
+	kb.synonyms = newSynonymIndex(groups)
 	return nil
 }
 

@@ -73,8 +73,11 @@ func (kb *KB) build(entries []*entry) *index {
 	for i, e := range entries {
 		ix.byID[e.id] = i
 		tf := make(map[string]float64)
+		variantTerms := make(map[string]map[string]float64, len(e.variants))
 		for _, v := range e.variants {
-			for t := range kb.terms(v) {
+			vt := kb.terms(v)
+			variantTerms[v] = vt
+			for t := range vt {
 				tf[t]++
 			}
 		}
@@ -87,7 +90,10 @@ func (kb *KB) build(entries []*entry) *index {
 			}
 			// Only what the reading adds: the kana of the kanji, not the
 			// particles and endings the variant already has.
-			own := kb.terms(r.variant)
+			own, ok := variantTerms[r.variant]
+			if !ok { // a stale reading: its variant has since been edited
+				own = kb.terms(r.variant)
+			}
 			for t := range kb.terms(r.kana) {
 				if _, ok := own[t]; !ok {
 					tf[t] += kb.p.reading
@@ -263,54 +269,6 @@ func normalize(s string) string {
 	return classifier.Normalize(s)
 }
 
-// expand appends the canonical phrase of every synonym group one of whose
-// other phrases occurs in the normalised text t. A phrase that begins or
-// ends with a Latin letter or digit must do so at a word boundary ("pw"
-// does not fire inside "upward") unless it ends with "*", which makes it a
-// word prefix ("burgl*" fires in "burglary"); Japanese phrases match
-// anywhere.
-func (kb *KB) expand(t string) string {
-	var extra []string
-	for _, g := range kb.synonyms {
-		if containsPhrase(t, g[0]) {
-			continue
-		}
-		for _, p := range g[1:] {
-			if containsPhrase(t, p) {
-				extra = append(extra, g[0])
-				break
-			}
-		}
-	}
-	if len(extra) == 0 {
-		return t
-	}
-	return t + " " + strings.Join(extra, " ")
-}
-
-func containsPhrase(t, p string) bool {
-	prefix := strings.HasSuffix(p, "*")
-	p = strings.TrimSuffix(p, "*")
-	if p == "" {
-		return false
-	}
-	start, end := isWordByte(p[0]), !prefix && isWordByte(p[len(p)-1])
-	for off := 0; ; {
-		i := strings.Index(t[off:], p)
-		if i < 0 {
-			return false
-		}
-		i += off
-		j := i + len(p)
-		if (!start || i == 0 || !isWordByte(t[i-1])) && (!end || j == len(t) || !isWordByte(t[j])) {
-			return true
-		}
-		off = i + 1
-	}
-}
-
-func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
-
 // terms returns the index terms of a text with their query weights: after
 // normalisation and synonym expansion, the single kanji, character bigrams
 // and trigrams of each run of Japanese characters (n-grams made only of
@@ -318,7 +276,7 @@ func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '
 // for Latin text the stemmed words (stop words dropped) and, for words of
 // four letters or more, their character trigrams (for typos).
 func (kb *KB) terms(text string) map[string]float64 {
-	t := kb.expand(normalize(text))
+	t := kb.synonyms.expand(normalize(text))
 	out := make(map[string]float64)
 	var run []rune
 	var word []rune

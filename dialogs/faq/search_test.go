@@ -49,7 +49,7 @@ func TestLoadRejects(t *testing.T) {
 }
 
 func TestExpandMatchesLatinPhrasesAsWords(t *testing.T) {
-	kb := &KB{synonyms: [][]string{{"password", "pw"}, {"theft", "burgl*"}, {"住所変更", "引っ越"}}}
+	kb := &KB{synonyms: newSynonymIndex([][]string{{"password", "pw"}, {"theft", "burgl*"}, {"住所変更", "引っ越"}})}
 	tests := []struct{ text, want string }{
 		{"forgot my pw", "forgot my pw password"},
 		{"pw?", "pw? password"},
@@ -61,7 +61,7 @@ func TestExpandMatchesLatinPhrasesAsWords(t *testing.T) {
 		{"the theft of my burglar alarm", "the theft of my burglar alarm"}, // canonical already there
 	}
 	for _, tt := range tests {
-		if got := kb.expand(tt.text); got != tt.want {
+		if got := kb.synonyms.expand(tt.text); got != tt.want {
 			t.Errorf("expand(%q) = %q, want %q", tt.text, got, tt.want)
 		}
 	}
@@ -155,5 +155,15 @@ func BenchmarkSearch5000(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		kb.Search(koe.Japanese, qs[i%len(qs)], 3)
+	}
+}
+
+// BenchmarkLoad is the knowledge base's start-up cost: parsing the embedded
+// files and building the indexes.
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(embedded); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
