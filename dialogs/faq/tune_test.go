@@ -41,40 +41,24 @@ func TestDevGrid(t *testing.T) {
 		}
 	}
 	try("default", defaultParams)
-	for _, v := range []float64{0.8, 1.6} {
-		p := defaultParams
-		p.k1 = v
-		try(fmt.Sprintf("k1 %.2f", v), p)
-	}
-	for _, v := range []float64{0.3, 0.75} {
-		p := defaultParams
-		p.b = v
-		try(fmt.Sprintf("b %.2f", v), p)
-	}
-	for _, v := range []float64{0, 0.3} {
-		p := defaultParams
-		p.answer = v
-		try(fmt.Sprintf("answer %.2f", v), p)
-	}
-	for _, v := range []float64{0.3, 0.7} {
-		p := defaultParams
-		p.hiragana = v
-		try(fmt.Sprintf("hiragana %.2f", v), p)
-	}
-	for _, v := range []float64{0.25, 1} {
-		p := defaultParams
-		p.trigram = v
-		try(fmt.Sprintf("trigram %.2f", v), p)
-	}
-	for _, v := range []float64{0, 0.6, 1.5} {
-		p := defaultParams
-		p.kanji = v
-		try(fmt.Sprintf("kanji %.2f", v), p)
-	}
-	for _, v := range []float64{0, 0.25, 1} {
-		p := defaultParams
-		p.reading = v
-		try(fmt.Sprintf("reading %.2f", v), p)
+	for _, g := range []struct {
+		name string
+		vals []float64
+		set  func(*params, float64)
+	}{
+		{"k1", []float64{0.8, 1.6}, func(p *params, v float64) { p.k1 = v }},
+		{"b", []float64{0.3, 0.75}, func(p *params, v float64) { p.b = v }},
+		{"answer", []float64{0, 0.3}, func(p *params, v float64) { p.answer = v }},
+		{"hiragana", []float64{0.3, 0.7}, func(p *params, v float64) { p.hiragana = v }},
+		{"trigram", []float64{0.25, 1}, func(p *params, v float64) { p.trigram = v }},
+		{"kanji", []float64{0, 0.6, 1.5}, func(p *params, v float64) { p.kanji = v }},
+		{"reading", []float64{0, 0.25, 1}, func(p *params, v float64) { p.reading = v }},
+	} {
+		for _, v := range g.vals {
+			p := defaultParams
+			g.set(&p, v)
+			try(fmt.Sprintf("%s %.2f", g.name, v), p)
+		}
 	}
 }
 
